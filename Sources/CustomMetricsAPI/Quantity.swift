@@ -1,0 +1,160 @@
+/// A Kubernetes resource quantity, held exactly as a decimal and printed in canonical form.
+///
+/// The HPA parses every `value` with `resource.ParseQuantity` and compares in milli-units, so the adapter
+/// rounds each sample to the nearest milli (half away from zero) and prints it the way Kubernetes itself
+/// would: trailing zeros move into a base-10 exponent, the exponent is rounded down to a multiple of
+/// three and written as a decimal SI suffix (`1500m`, `2`, `1k`, `1234567m`).
+///
+/// Rounding works on the decimal text Prometheus sends (`"1.0005"`), not on a binary `Double`, so what
+/// the user reads in Prometheus is what gets rounded: no `0.1 + 0.2` surprises.
+public struct Quantity: Sendable, Hashable, CustomStringConvertible {
+    /// True for values below zero; never set for zero.
+    public let isNegative: Bool
+    /// The magnitude in milli-units, as decimal digits without leading zeros ("0" for zero).
+    public let milliDigits: String
+
+    /// The quantity worth `milli` thousandths.
+    public init(milli: Int64) {
+        self.isNegative = milli < 0
+        self.milliDigits = String(milli.magnitude)
+    }
+
+    /// Parses a Prometheus sample value (`"12"`, `"-0.5"`, `"1.5e+06"`, `"3.3333333333333335"`) and
+    /// rounds it to the nearest milli.
+    ///
+    /// - Returns: `nil` for `NaN`, `±Inf` and anything that is not a finite decimal number.
+    public init?(decimal text: some StringProtocol) {
+        guard let parsed = DecimalText(text) else { return nil }
+        // value = digits × 10^exponent; milli = digits × 10^(exponent + 3).
+        let shift = parsed.exponent + 3
+        var digits = parsed.digits
+        if shift >= 0 {
+            if digits != "0" { digits += String(repeating: "0", count: shift) }
+        } else {
+            let dropped = -shift
+            if dropped > digits.count {
+                digits = "0"
+            } else {
+                let keepCount = digits.count - dropped
+                let firstDropped = digits[digits.index(digits.startIndex, offsetBy: keepCount)]
+                var kept = keepCount == 0 ? "0" : String(digits.prefix(keepCount))
+                if firstDropped >= "5" { kept = Self.incremented(kept) }
+                digits = kept
+            }
+        }
+        digits = Self.trimmingLeadingZeros(digits)
+        self.milliDigits = digits
+        self.isNegative = parsed.isNegative && digits != "0"
+    }
+
+    /// Whether the quantity is exactly zero.
+    public var isZero: Bool { milliDigits == "0" }
+
+    /// The value in milli-units when it fits in 64 bits, as the HPA computes with it.
+    public var milliValue: Int64? {
+        guard let magnitude = Int64(milliDigits) else { return nil }
+        return isNegative ? -magnitude : magnitude
+    }
+
+    /// The canonical Kubernetes spelling (`resource.Quantity.String()` for the DecimalSI format).
+    public var description: String {
+        if isZero { return "0" }
+        // Strip factors of ten from the milli digits into the exponent.
+        var mantissa = Substring(milliDigits)
+        var exponent = -3
+        while mantissa.count > 1, mantissa.last == "0" {
+            mantissa = mantissa.dropLast()
+            exponent += 1
+        }
+        // Round the exponent down to a multiple of three, moving the rest back into the mantissa.
+        let rounded = Int((Double(exponent) / 3).rounded(.down)) * 3
+        let text = String(mantissa) + String(repeating: "0", count: exponent - rounded)
+        let sign = isNegative ? "-" : ""
+        return sign + text + Self.suffix(forExponent: rounded)
+    }
+
+    private static func suffix(forExponent exponent: Int) -> String {
+        switch exponent {
+        case -9: "n"
+        case -6: "u"
+        case -3: "m"
+        case 0: ""
+        case 3: "k"
+        case 6: "M"
+        case 9: "G"
+        case 12: "T"
+        case 15: "P"
+        case 18: "E"
+        default: "e\(exponent)"
+        }
+    }
+
+    private static func incremented(_ digits: String) -> String {
+        var bytes = Array(digits.utf8)
+        var index = bytes.count - 1
+        while index >= 0 {
+            if bytes[index] == UInt8(ascii: "9") {
+                bytes[index] = UInt8(ascii: "0")
+                index -= 1
+            } else {
+                bytes[index] += 1
+                return String(decoding: bytes, as: UTF8.self)
+            }
+        }
+        return "1" + String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func trimmingLeadingZeros(_ digits: String) -> String {
+        let trimmed = digits.drop { $0 == "0" }
+        return trimmed.isEmpty ? "0" : String(trimmed)
+    }
+}
+
+/// A finite decimal number split into sign, digits and a base-10 exponent.
+struct DecimalText {
+    var isNegative: Bool
+    /// Significant digits, without a decimal point, leading zeros trimmed ("0" for zero).
+    var digits: String
+    var exponent: Int
+
+    init?(_ text: some StringProtocol) {
+        var rest = Substring(text)
+        isNegative = false
+        if rest.first == "-" || rest.first == "+" {
+            isNegative = rest.first == "-"
+            rest = rest.dropFirst()
+        }
+        var mantissa = rest
+        var exponentValue = 0
+        if let e = rest.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            mantissa = rest[..<e]
+            var exponentText = rest[rest.index(after: e)...]
+            var exponentNegative = false
+            if exponentText.first == "-" || exponentText.first == "+" {
+                exponentNegative = exponentText.first == "-"
+                exponentText = exponentText.dropFirst()
+            }
+            // Float64 ends near 1e308: a longer exponent is not a number Prometheus can send.
+            guard !exponentText.isEmpty, exponentText.count <= 4,
+                exponentText.allSatisfy(\.isASCIIDigit), let value = Int(exponentText), value <= 400
+            else { return nil }
+            exponentValue = exponentNegative ? -value : value
+        }
+        var whole = mantissa
+        var fraction: Substring = ""
+        if let dot = mantissa.firstIndex(of: ".") {
+            whole = mantissa[..<dot]
+            fraction = mantissa[mantissa.index(after: dot)...]
+        }
+        guard !(whole.isEmpty && fraction.isEmpty), whole.allSatisfy(\.isASCIIDigit),
+            fraction.allSatisfy(\.isASCIIDigit)
+        else { return nil }
+        let all = (whole + fraction).drop { $0 == "0" }
+        digits = all.isEmpty ? "0" : String(all)
+        exponent = exponentValue - fraction.count
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { self >= "0" && self <= "9" }
+}

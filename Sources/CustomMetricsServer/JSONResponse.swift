@@ -1,0 +1,29 @@
+import CustomMetricsAPI
+import Foundation
+import Hummingbird
+
+/// JSON bodies as Kubernetes clients read them: sorted keys, slashes unescaped, `application/json`.
+enum JSONResponse {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        let data: Data
+        do {
+            data = try encoder.encode(value)
+        } catch {
+            data = Data(#"{"apiVersion":"v1","code":500,"kind":"Status","message":"response encoding failed","metadata":{},"reason":"InternalError","status":"Failure"}"#.utf8)
+            return Response(status: .internalServerError, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// The `Status` for `error`, with its HTTP status code.
+    static func status(_ error: MetricsError) -> Response {
+        let status = Status(error)
+        return make(status, status: .init(code: status.code))
+    }
+}

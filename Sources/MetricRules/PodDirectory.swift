@@ -1,0 +1,34 @@
+import CustomMetricsAPI
+
+/// The pods the adapter knows about, answered from memory (a list+watch cache in a cluster).
+public protocol PodDirectory: Sendable {
+    /// Every pod currently in `namespace`.
+    ///
+    /// - Throws: `MetricsError` 503 while the directory has not synced yet: an answer from a half-filled
+    ///   cache would leave pods out of the HPA's average.
+    func pods(inNamespace namespace: String) async throws(MetricsError) -> [PodRecord]
+}
+
+/// What the provider needs of a pod.
+public struct PodRecord: Sendable, Hashable {
+    public var namespace: String
+    public var name: String
+    public var labels: [String: String]
+    /// `metadata.deletionTimestamp` is set: the pod is going away.
+    public var isTerminating: Bool
+    /// `status.phase` (`Pending`, `Running`, `Succeeded`, `Failed`, `Unknown`).
+    public var phase: String
+
+    public init(namespace: String, name: String, labels: [String: String], isTerminating: Bool = false, phase: String = "Running") {
+        self.namespace = namespace
+        self.name = name
+        self.labels = labels
+        self.isTerminating = isTerminating
+        self.phase = phase
+    }
+
+    /// Whether the pod may appear in an answer: not terminating and not finished.
+    public var isLive: Bool {
+        !isTerminating && phase != "Succeeded" && phase != "Failed"
+    }
+}

@@ -1,0 +1,266 @@
+import CustomMetricsAPI
+import Foundation
+import Logging
+import Metrics
+
+/// Serves the configured rules from Prometheus, restricted to the pods Kubernetes says exist.
+///
+/// Every request runs one query per (rule, namespace): PromQL filters by namespace and the metric
+/// selector and groups by object; the provider then keeps the objects the request selected. No pod-name
+/// regex ever enters PromQL, so a selection of 10,000 pods costs the same query as one of 10.
+public struct PrometheusMetricsProvider: CustomMetricsProvider {
+    private let rules: RuleSet
+    private let prometheus: any PrometheusQuerying
+    private let pods: any PodDirectory
+    private let logger: Logger
+    private let metricsFactory: any MetricsFactory
+
+    /// - Parameters:
+    ///   - rules: The validated rules.
+    ///   - prometheus: Where queries go.
+    ///   - pods: Which pods exist, with their labels.
+    ///   - logger: Receives one line per dropped value and per failed query.
+    ///   - metricsFactory: Where query latency, query errors and dropped values are counted.
+    public init(
+        rules: RuleSet,
+        prometheus: any PrometheusQuerying,
+        pods: any PodDirectory,
+        logger: Logger,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
+    ) {
+        self.rules = rules
+        self.prometheus = prometheus
+        self.pods = pods
+        self.logger = logger
+        self.metricsFactory = metricsFactory
+    }
+
+    public func listMetrics() -> [MetricInfo] {
+        rules.rules.map { MetricInfo(resource: $0.resource, namespaced: $0.namespaced, metric: $0.name) }
+    }
+
+    public func metric(for object: ObjectKey, metric: MetricQuery) async throws(MetricsError) -> MetricValue {
+        let (rule, template) = try lookup(resource: object.resource, metric: metric.name)
+        try checkScope(rule, namespace: object.namespace)
+        var objectMatchers: [PromQL.Matcher] = []
+        if object.resource == "pods", let namespace = object.namespace {
+            let known = try await pods.pods(inNamespace: namespace).first { $0.name == object.name }
+            guard let pod = known else {
+                throw MetricsError(.notFound, "pods \"\(object.name)\" not found in namespace \"\(namespace)\"")
+            }
+            guard pod.isLive else {
+                throw MetricsError(.notFound, "pods \"\(object.name)\" in namespace \"\(namespace)\" is terminating or finished")
+            }
+        } else {
+            objectMatchers.append(.init(rule.nameLabel, .equal, object.name))
+        }
+        let found = try await values(
+            rule: rule, template: template, namespace: object.namespace, extraMatchers: objectMatchers, metric: metric
+        )
+        guard let value = found[ObjectID(namespace: object.namespace, name: object.name)] else {
+            let place = object.namespace.map { " in namespace \"\($0)\"" } ?? ""
+            throw MetricsError(
+                .notFound,
+                "the server could not find the metric \(metric.name) for \(object.resource) \"\(object.name)\"\(place): "
+                    + "Prometheus has no finite value for it"
+            )
+        }
+        return value
+    }
+
+    public func metrics(
+        resource: String,
+        namespace: String?,
+        selector: LabelSelector,
+        metric: MetricQuery
+    ) async throws(MetricsError) -> [MetricValue] {
+        let (rule, template) = try lookup(resource: resource, metric: metric.name)
+        try checkScope(rule, namespace: namespace)
+        if resource == "pods", let namespace {
+            // Select first: with no live pod matching there is nothing to ask Prometheus.
+            let selected = try await pods.pods(inNamespace: namespace)
+                .filter { $0.isLive && selector.matches($0.labels) }
+                .map(\.name)
+                .sorted()
+            if selected.isEmpty { return [] }
+            let found = try await values(rule: rule, template: template, namespace: namespace, extraMatchers: [], metric: metric)
+            return selected.compactMap { found[ObjectID(namespace: namespace, name: $0)] }
+        }
+        guard selector.isEmpty else {
+            throw MetricsError(
+                .badRequest,
+                "labelSelector is only supported for pods: the adapter does not know the labels of \(resource)"
+            )
+        }
+        let found = try await values(rule: rule, template: template, namespace: namespace, extraMatchers: [], metric: metric)
+        return found.values.sorted { $0.describedObject.name < $1.describedObject.name }
+    }
+
+    // MARK: - Rules
+
+    private func lookup(resource: String, metric: String) throws(MetricsError) -> (MetricRule, QueryTemplate) {
+        guard let found = rules.rule(resource: resource, metric: metric) else {
+            throw MetricsError.metricNotFound(metric, resource: resource)
+        }
+        return found
+    }
+
+    private func checkScope(_ rule: MetricRule, namespace: String?) throws(MetricsError) {
+        if rule.namespaced, namespace == nil {
+            throw MetricsError(
+                .badRequest,
+                "\(rule.resource) are namespaced: ask for /apis/custom.metrics.k8s.io/<version>/namespaces/<namespace>/\(rule.resource)/<name>/\(rule.name)"
+            )
+        }
+        if !rule.namespaced, namespace != nil {
+            throw MetricsError(.badRequest, "\(rule.resource) are cluster-scoped: ask without a namespace")
+        }
+    }
+
+    // MARK: - Querying
+
+    private struct ObjectID: Hashable {
+        var namespace: String?
+        var name: String
+    }
+
+    /// The finite values of every object the query returns, keyed by object.
+    private func values(
+        rule: MetricRule,
+        template: QueryTemplate,
+        namespace: String?,
+        extraMatchers: [PromQL.Matcher],
+        metric: MetricQuery
+    ) async throws(MetricsError) -> [ObjectID: MetricValue] {
+        let promql = try Self.promql(rule: rule, template: template, namespace: namespace, extraMatchers: extraMatchers, metricSelector: metric.selector)
+        let samples = try await run(promql, rule: rule)
+        var result: [ObjectID: MetricValue] = [:]
+        var duplicates: Set<ObjectID> = []
+        for sample in samples {
+            guard let name = sample.labels[rule.nameLabel] else {
+                drop(rule: rule, reason: "missing_label", object: "?", detail: "series without the \(rule.nameLabel) label")
+                continue
+            }
+            let id = ObjectID(namespace: rule.namespaceLabel.flatMap { sample.labels[$0] }, name: name)
+            guard id.namespace == namespace else { continue }
+            guard let quantity = Quantity(decimal: sample.value) else {
+                let reason = sample.value.lowercased().contains("nan") ? "nan" : sample.value.lowercased().contains("inf") ? "inf" : "not_a_number"
+                drop(rule: rule, reason: reason, object: name, detail: "value \(sample.value)")
+                continue
+            }
+            if result[id] != nil || duplicates.contains(id) {
+                // Two series for one object: the template does not group by object. Serve neither.
+                duplicates.insert(id)
+                result[id] = nil
+                drop(rule: rule, reason: "duplicate_series", object: name, detail: "several series for one object")
+                continue
+            }
+            result[id] = MetricValue(
+                describedObject: ObjectReference(
+                    kind: Self.kind(of: rule.resource),
+                    namespace: id.namespace,
+                    name: name,
+                    apiVersion: Self.apiVersion(of: rule.resource)
+                ),
+                metricName: rule.name,
+                metricSelector: metric.selector,
+                timestamp: Date(timeIntervalSince1970: sample.timestamp),
+                windowSeconds: rule.windowSeconds,
+                value: quantity
+            )
+        }
+        return result
+    }
+
+    /// The PromQL for one rule, namespace and metric selector; public so `explain` and tests see exactly
+    /// what is sent.
+    public static func promql(
+        rule: MetricRule,
+        template: QueryTemplate,
+        namespace: String?,
+        extraMatchers: [PromQL.Matcher] = [],
+        metricSelector: LabelSelector
+    ) throws(MetricsError) -> String {
+        var matchers: [PromQL.Matcher] = []
+        if let namespace, let label = rule.namespaceLabel {
+            matchers.append(.init(label, .equal, namespace))
+        }
+        matchers += extraMatchers
+        matchers += try PromQL.matchers(for: metricSelector)
+        return template.render(
+            labelMatchers: matchers.map(\.description).joined(separator: ","),
+            groupBy: rule.groupByLabels.joined(separator: ","),
+            window: PrometheusDuration.format(seconds: rule.windowSeconds)
+        )
+    }
+
+    private func run(_ promql: String, rule: MetricRule) async throws(MetricsError) -> [InstantSample] {
+        let started = ContinuousClock.now
+        do {
+            let samples = try await prometheus.instantQuery(promql)
+            record(rule: rule, since: started, outcome: "success")
+            logger.debug("prometheus query", metadata: [
+                "rule": "\(rule.name)", "promql": "\(promql)", "series": "\(samples.count)",
+            ])
+            return samples
+        } catch {
+            record(rule: rule, since: started, outcome: error.kind.rawValue)
+            Counter(label: "custom_metrics_adapter_prometheus_query_errors_total", dimensions: [("kind", error.kind.rawValue)], factory: metricsFactory).increment()
+            logger.info("prometheus query failed", metadata: [
+                "rule": "\(rule.name)", "error.kind": "\(error.kind.rawValue)", "error.detail": "\(error.detail)",
+            ])
+            switch error.kind {
+            case .unreachable:
+                throw MetricsError(.serviceUnavailable, "unable to fetch metric \(rule.name): Prometheus is unreachable")
+            case .timeout:
+                throw MetricsError(.serviceUnavailable, "unable to fetch metric \(rule.name): the Prometheus query timed out")
+            case .rejected:
+                throw MetricsError(.internalError, "unable to fetch metric \(rule.name): Prometheus rejected the query")
+            case .malformedResponse:
+                throw MetricsError(.internalError, "unable to fetch metric \(rule.name): Prometheus sent an answer that could not be used")
+            }
+        }
+    }
+
+    private func record(rule: MetricRule, since started: ContinuousClock.Instant, outcome: String) {
+        let elapsed = ContinuousClock.now - started
+        Metrics.Timer(
+            label: "custom_metrics_adapter_prometheus_query_duration_seconds",
+            dimensions: [("outcome", outcome)],
+            factory: metricsFactory
+        ).recordNanoseconds(Int64(elapsed.components.seconds) * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+
+    private func drop(rule: MetricRule, reason: String, object: String, detail: String) {
+        Counter(
+            label: "custom_metrics_adapter_dropped_values_total",
+            dimensions: [("metric", rule.name), ("reason", reason)],
+            factory: metricsFactory
+        ).increment()
+        logger.info("value left out", metadata: [
+            "rule": "\(rule.name)", "object": "\(object)", "reason": "\(reason)", "detail": "\(detail)",
+        ])
+    }
+
+    // MARK: - Object references
+
+    static func kind(of resource: String) -> String {
+        let known = [
+            "pods": "Pod", "namespaces": "Namespace", "nodes": "Node", "services": "Service",
+            "deployments": "Deployment", "statefulsets": "StatefulSet", "ingresses": "Ingress",
+        ]
+        let base = resource.split(separator: ".").first.map(String.init) ?? resource
+        if let kind = known[base] { return kind }
+        let singular = base.hasSuffix("s") ? String(base.dropLast()) : base
+        return singular.prefix(1).uppercased() + singular.dropFirst()
+    }
+
+    static func apiVersion(of resource: String) -> String {
+        switch resource {
+        case "deployments", "statefulsets": "apps/v1"
+        case "ingresses": "networking.k8s.io/v1"
+        default:
+            if let dot = resource.firstIndex(of: ".") { "\(resource[resource.index(after: dot)...])/v1" } else { "v1" }
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import MetricRules
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// Runs instant queries against `/api/v1/query` with a form-encoded POST, so that long queries never
+/// meet a URL length limit (HTTP 414).
+public struct PrometheusHTTPClient: PrometheusQuerying {
+    private let configuration: PrometheusClientConfiguration
+    private let httpClient: HTTPClient
+    private let queryURL: String
+
+    /// Builds the client and its TLS settings.
+    ///
+    /// - Throws: `PrometheusClientSetupError` when the URL is not http(s) or a certificate file cannot be read.
+    public init(configuration: PrometheusClientConfiguration, eventLoopGroup: any EventLoopGroup = HTTPClient.defaultEventLoopGroup) throws {
+        guard let url = URL(string: configuration.url), let scheme = url.scheme, ["http", "https"].contains(scheme),
+            url.host != nil
+        else {
+            throw PrometheusClientSetupError("--prometheus-url \"\(configuration.url)\" must be an http:// or https:// URL with a host")
+        }
+        var base = configuration.url
+        while base.hasSuffix("/") { base.removeLast() }
+        self.queryURL = base + "/api/v1/query"
+        self.configuration = configuration
+
+        var tls = TLSConfiguration.makeClientConfiguration()
+        do {
+            if let caFile = configuration.caFile {
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+            }
+            if let certFile = configuration.clientCertificateFile, let keyFile = configuration.clientKeyFile {
+                tls.certificateChain = try NIOSSLCertificate.fromPEMFile(certFile).map { .certificate($0) }
+                tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem))
+            }
+        } catch {
+            throw PrometheusClientSetupError("cannot load a Prometheus TLS file: \(error)")
+        }
+        if configuration.insecureSkipTLSVerify { tls.certificateVerification = .none }
+        var clientConfiguration = HTTPClient.Configuration(tlsConfiguration: tls)
+        clientConfiguration.redirectConfiguration = .disallow
+        clientConfiguration.timeout = .init(connect: .seconds(2))
+        clientConfiguration.httpVersion = .automatic
+        self.httpClient = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: clientConfiguration)
+    }
+
+    /// Closes the connection pool.
+    public func shutdown() async throws {
+        try await httpClient.shutdown()
+    }
+
+    public func instantQuery(_ promql: String) async throws(PrometheusQueryError) -> [InstantSample] {
+        let timeout = configuration.queryTimeout
+        let (status, body) = try await withDeadline(timeout) { () throws(PrometheusQueryError) -> (UInt, ByteBuffer) in
+            try await self.post(promql)
+        }
+        return try PrometheusResponse.decode(status: status, body: body)
+    }
+
+    private func post(_ promql: String) async throws(PrometheusQueryError) -> (UInt, ByteBuffer) {
+        var request = HTTPClientRequest(url: queryURL)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.headers.add(name: "Accept", value: "application/json")
+        for header in configuration.headers {
+            request.headers.add(name: header.name, value: header.value)
+        }
+        do {
+            if let tokenFile = configuration.bearerTokenFile {
+                let token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+                request.headers.replaceOrAdd(name: "Authorization", value: "Bearer \(token)")
+            } else if let user = configuration.basicAuthUsername {
+                let password = try configuration.basicAuthPasswordFile.map {
+                    try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .newlines)
+                } ?? ""
+                let credentials = Data("\(user):\(password)".utf8).base64EncodedString()
+                request.headers.replaceOrAdd(name: "Authorization", value: "Basic \(credentials)")
+            }
+        } catch {
+            throw PrometheusQueryError(.unreachable, "cannot read the Prometheus credentials file: \(error.localizedDescription)")
+        }
+        let timeoutSeconds = Double(configuration.queryTimeout.components.seconds)
+            + Double(configuration.queryTimeout.components.attoseconds) / 1e18
+        let form = "query=" + Self.formEncode(promql) + "&timeout=" + String(format: "%.3fs", timeoutSeconds)
+        request.body = .bytes(ByteBuffer(string: form))
+        do {
+            let response = try await httpClient.execute(request, timeout: .seconds(Int64(timeoutSeconds.rounded(.up)) + 1))
+            let body = try await response.body.collect(upTo: configuration.maxResponseBytes)
+            return (response.status.code, body)
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+            throw PrometheusQueryError(.timeout, "\(error)")
+        } catch is CancellationError {
+            throw PrometheusQueryError(.timeout, "cancelled")
+        } catch let error as NIOTooManyBytesError {
+            throw PrometheusQueryError(.malformedResponse, "response larger than \(configuration.maxResponseBytes) bytes: \(error)")
+        } catch {
+            throw PrometheusQueryError(.unreachable, "\(error)")
+        }
+    }
+
+    /// `application/x-www-form-urlencoded`: everything but unreserved characters percent-encoded.
+    static func formEncode(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                out += String(format: "%%%02X", byte)
+            }
+        }
+        return out
+    }
+}
+
+/// Runs `operation`, failing with `.timeout` when it has not finished after `timeout`.
+func withDeadline<T: Sendable>(
+    _ timeout: Duration,
+    _ operation: @escaping @Sendable () async throws(PrometheusQueryError) -> T
+) async throws(PrometheusQueryError) -> T {
+    let result: Result<T, PrometheusQueryError> = await withTaskGroup(of: Result<T, PrometheusQueryError>?.self) { group in
+        group.addTask {
+            do throws(PrometheusQueryError) { return .success(try await operation()) } catch { return .failure(error) }
+        }
+        group.addTask {
+            try? await Task.sleep(for: timeout)
+            return Task.isCancelled ? nil : .failure(PrometheusQueryError(.timeout, "no answer within \(timeout)"))
+        }
+        while let next = await group.next() {
+            if let next {
+                group.cancelAll()
+                return next
+            }
+        }
+        return .failure(PrometheusQueryError(.timeout, "cancelled"))
+    }
+    return try result.get()
+}
+
+/// A configuration problem found at start.
+public struct PrometheusClientSetupError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

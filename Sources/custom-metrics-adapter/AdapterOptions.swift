@@ -1,0 +1,92 @@
+import ArgumentParser
+import Logging
+
+/// Every command-line flag, as parsed; `AdapterSettings` validates them into typed values.
+struct AdapterOptions: ParsableArguments {
+    // MARK: Serving
+
+    @Option(name: .customLong("secure-port"), help: "The port to serve HTTPS on (HTTP/2 through ALPN, and HTTP/1.1).")
+    var securePort = 6443
+
+    @Option(name: .customLong("bind-address"), help: "The address to listen on (0.0.0.0 for all IPv4, :: for all).")
+    var bindAddress = "0.0.0.0"
+
+    @Option(name: .customLong("tls-cert-file"), help: "PEM serving certificate (chain). With --tls-private-key-file; otherwise a self-signed one is made in --cert-dir.")
+    var tlsCertFile: String?
+
+    @Option(name: .customLong("tls-private-key-file"), help: "PEM private key of --tls-cert-file.")
+    var tlsPrivateKeyFile: String?
+
+    @Option(name: .customLong("cert-dir"), help: "Where a self-signed certificate (apiserver.crt, apiserver.key, ca.crt) is made, or reused, when no --tls-cert-file is given.")
+    var certDir = "apiserver.local.config/certificates"
+
+    @Option(name: .customLong("service-name"), help: "The Service name the certificate must be valid for (<service>.<namespace>.svc).")
+    var serviceName = "custom-metrics-adapter"
+
+    @Option(name: .customLong("service-namespace"), help: "The namespace of that Service (default: $POD_NAMESPACE, else custom-metrics).")
+    var serviceNamespace: String?
+
+    // MARK: Rules
+
+    @Option(name: .customLong("config"), help: "YAML rules file (`metrics:` list). Without it the built-in rule serves triton:queue_compute:ratio for pods.")
+    var config: String?
+
+    @Option(name: .customLong("metrics-relist-interval"), help: "Accepted for prometheus-adapter compatibility; series discovery is not used by native rules.")
+    var metricsRelistInterval = "10m"
+
+    // MARK: Prometheus
+
+    @Option(name: .customLong("prometheus-url"), help: "Base URL of the Prometheus-compatible query API.")
+    var prometheusURL = "http://localhost:9090"
+
+    @Option(name: .customLong("prometheus-query-timeout"), help: "How long one query may take (e.g. 5s, 1500ms); a slower one answers 503.")
+    var prometheusQueryTimeout = "5s"
+
+    @Option(name: .customLong("prometheus-token-file"), help: "File with a bearer token for Prometheus, re-read on every query.")
+    var prometheusTokenFile: String?
+
+    @Option(name: .customLong("prometheus-username"), help: "Basic-auth user for Prometheus (with --prometheus-password-file).")
+    var prometheusUsername: String?
+
+    @Option(name: .customLong("prometheus-password-file"), help: "File with the basic-auth password for Prometheus.")
+    var prometheusPasswordFile: String?
+
+    @Option(name: .customLong("prometheus-ca-file"), help: "PEM CA bundle that signs Prometheus' certificate.")
+    var prometheusCAFile: String?
+
+    @Option(name: .customLong("prometheus-client-tls-cert-file"), help: "Client certificate (PEM) for mutual TLS to Prometheus.")
+    var prometheusClientTLSCertFile: String?
+
+    @Option(name: .customLong("prometheus-client-tls-key-file"), help: "Client key (PEM) for mutual TLS to Prometheus.")
+    var prometheusClientTLSKeyFile: String?
+
+    @Flag(name: .customLong("prometheus-insecure-skip-tls-verify"), help: "Do not verify Prometheus' certificate (local experiments only).")
+    var prometheusInsecureSkipTLSVerify = false
+
+    @Option(name: .customLong("prometheus-header"), help: "Extra header for every Prometheus query, as Name=Value (repeatable), e.g. X-Scope-OrgID=tenant-a.")
+    var prometheusHeaders: [String] = []
+
+    // MARK: Kubernetes
+
+    @Option(name: .customLong("kubeconfig"), help: "kubeconfig for the pod list+watch; default: the in-cluster service account.")
+    var kubeconfig: String?
+
+    @Option(name: .customLong("pods-file"), help: "Local runs without a cluster: take pods from this YAML file (re-read on change) instead of the Kubernetes API.")
+    var podsFile: String?
+
+    // MARK: Logging
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevelName = "info"
+
+    @Option(name: .customLong("v"), help: "klog verbosity, accepted for compatibility: 4 or more turns on debug logging.")
+    var verbosity: Int?
+
+    @Option(name: .customLong("logtostderr"), help: "Accepted for compatibility; logs always go to standard error.")
+    var logToStderr: Bool?
+
+    var logLevel: Logger.Level {
+        if let verbosity, verbosity >= 4 { return .debug }
+        return Logger.Level(rawValue: logLevelName) ?? .info
+    }
+}

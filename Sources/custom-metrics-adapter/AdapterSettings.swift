@@ -1,0 +1,103 @@
+import CustomMetricsServer
+import Foundation
+import MetricRules
+import PrometheusClient
+
+/// The validated result of the flags: everything the runner needs, read once.
+struct AdapterSettings {
+    enum PodSource {
+        case file(String)
+        case kubeconfig(String)
+        case inCluster
+    }
+
+    var server: ServerConfiguration
+    var certificateSource: String
+    var rules: RuleSet
+    var rulesSource: String
+    var prometheus: PrometheusClientConfiguration
+    var podSource: PodSource
+
+    init(_ options: AdapterOptions) throws {
+        if let config = options.config {
+            let text: String
+            do {
+                text = try String(contentsOfFile: config, encoding: .utf8)
+            } catch {
+                throw SettingsError("--config \(config): \(error.localizedDescription)")
+            }
+            do {
+                rules = try RuleConfig.parse(yaml: text)
+            } catch {
+                throw SettingsError("--config \(config): \(error)")
+            }
+            rulesSource = config
+        } else {
+            rules = RuleSet.builtIn
+            rulesSource = "built-in"
+        }
+
+        let certificate: ServingCertificate
+        switch (options.tlsCertFile, options.tlsPrivateKeyFile) {
+        case (let cert?, let key?):
+            certificate = try ServingCertificate.load(certificateFile: cert, privateKeyFile: key)
+        case (nil, nil):
+            let namespace = options.serviceNamespace ?? ProcessInfo.processInfo.environment["POD_NAMESPACE"] ?? "custom-metrics"
+            certificate = try ServingCertificate.selfSigned(
+                in: options.certDir,
+                hostnames: ServingCertificate.serviceHostnames(service: options.serviceName, namespace: namespace)
+            )
+        default:
+            throw SettingsError("--tls-cert-file and --tls-private-key-file must be given together")
+        }
+        certificateSource = certificate.source
+        guard (0...65535).contains(options.securePort) else { throw SettingsError("--secure-port must be 0-65535") }
+        server = ServerConfiguration(bindAddress: options.bindAddress, port: options.securePort, certificate: certificate)
+
+        guard let timeout = Self.duration(options.prometheusQueryTimeout) else {
+            throw SettingsError("--prometheus-query-timeout \"\(options.prometheusQueryTimeout)\" is not a duration such as 5s or 1500ms")
+        }
+        var headers: [(name: String, value: String)] = []
+        for header in options.prometheusHeaders {
+            guard let equals = header.firstIndex(of: "="), equals != header.startIndex else {
+                throw SettingsError("--prometheus-header \"\(header.prefix(40))\" must be Name=Value")
+            }
+            headers.append((String(header[..<equals]), String(header[header.index(after: equals)...])))
+        }
+        if (options.prometheusClientTLSCertFile == nil) != (options.prometheusClientTLSKeyFile == nil) {
+            throw SettingsError("--prometheus-client-tls-cert-file and --prometheus-client-tls-key-file must be given together")
+        }
+        prometheus = PrometheusClientConfiguration(
+            url: options.prometheusURL,
+            queryTimeout: timeout,
+            bearerTokenFile: options.prometheusTokenFile,
+            basicAuthUsername: options.prometheusUsername,
+            basicAuthPasswordFile: options.prometheusPasswordFile,
+            caFile: options.prometheusCAFile,
+            clientCertificateFile: options.prometheusClientTLSCertFile,
+            clientKeyFile: options.prometheusClientTLSKeyFile,
+            insecureSkipTLSVerify: options.prometheusInsecureSkipTLSVerify,
+            headers: headers
+        )
+
+        if let file = options.podsFile {
+            podSource = .file(file)
+        } else if let kubeconfig = options.kubeconfig {
+            podSource = .kubeconfig(kubeconfig)
+        } else {
+            podSource = .inCluster
+        }
+    }
+
+    /// `5s`, `1500ms`, `1m`.
+    static func duration(_ text: String) -> Duration? {
+        if text.hasSuffix("ms"), let ms = Int64(text.dropLast(2)), ms > 0 { return .milliseconds(ms) }
+        if let seconds = PrometheusDuration.seconds(text) { return .seconds(seconds) }
+        return nil
+    }
+}
+
+struct SettingsError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

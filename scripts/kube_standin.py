@@ -1,0 +1,848 @@
+#!/usr/bin/env python3
+"""Kubernetes API server stand-in that speaks the real wire format for pods.
+
+Serves plain HTTP on 127.0.0.1 with bearer-token auth (``standin-token``):
+
+* ``GET /api/v1/pods`` and ``GET /api/v1/namespaces/<ns>/pods``: PodList with
+  ``limit``/``continue`` pagination and equality/set label selectors, or a
+  chunked watch stream (``watch=1``) with replay from ``resourceVersion``,
+  bookmarks, ``timeoutSeconds`` and 410 "too old resource version" errors.
+* ``GET /api/v1/namespaces/<ns>/pods/<name>``: a single Pod.
+* ``/_control/...`` (no auth): test hooks to mutate pods, compact history,
+  break watches, inject failures and inspect the request log.
+
+Routes live in the ``ROUTES`` dict so later work can register more handlers
+(TokenReview, SubjectAccessReview, the extension-apiserver-authentication
+ConfigMap) with the ``@route`` decorator.
+
+Standard library only.  Usage::
+
+    kube_standin.py --port 0 --port-file PATH [--pods PODS.json]
+        [--kubeconfig-out PATH] [--verbose]
+"""
+
+import argparse
+import base64
+import binascii
+import bisect
+import copy
+import json
+import os
+import re
+import signal
+import socket
+import sys
+import threading
+import time
+import uuid
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote, urlsplit
+
+TOKEN = "standin-token"
+FIRST_RV = 1000
+CREATION_TIMESTAMP = "2026-01-01T00:00:00Z"
+IMAGE = "nvcr.io/nvidia/tritonserver:24.08-trtllm-python-py3"
+DEFAULT_LABELS = {"app": "triton"}
+DEFAULT_WATCH_TIMEOUT = 1800
+BOOKMARK_INTERVAL = 1.0
+MAX_EVENTS = 100_000  # history kept for watch replay; older events are trimmed
+REQUEST_LOG_SIZE = 200
+
+REASONS = {
+    400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
+    405: "MethodNotAllowed", 409: "Conflict", 410: "Expired", 422: "Invalid",
+    429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable",
+    504: "Timeout",
+}
+
+EXPIRED_CONTINUE_MESSAGE = (
+    "The provided continue parameter is too old to display a consistent list result. "
+    "You can start a new list without the continue parameter, or use the continue token "
+    "in this response to retrieve the remainder of the results."
+)
+
+
+def log(msg):
+    print(f"kube_standin: {msg}", file=sys.stderr, flush=True)
+
+
+def write_atomic(path, text):
+    """Write via temp file + rename so readers never see a partial file."""
+    tmp = f"{path}.tmp.{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def status_body(code, message, reason=None):
+    """A metav1.Status failure object as the real API server sends it."""
+    return {
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": message, "reason": reason or REASONS.get(code, "InternalError"), "code": code,
+    }
+
+
+def dumps(obj):
+    return json.dumps(obj, separators=(",", ":"))
+
+
+def parse_bool(text):
+    """Go's strconv.ParseBool, which the API server uses for query flags."""
+    if text in ("1", "t", "T", "true", "TRUE", "True"):
+        return True
+    if text in ("", "0", "f", "F", "false", "FALSE", "False"):
+        return False
+    raise ValueError(f"invalid boolean {text!r}")
+
+
+def kubeconfig_text(port):
+    """A minimal kubeconfig pointing at this stand-in with a static token."""
+    return (
+        "apiVersion: v1\n"
+        "kind: Config\n"
+        "clusters:\n"
+        "- name: standin\n"
+        "  cluster:\n"
+        f"    server: http://127.0.0.1:{port}\n"
+        "users:\n"
+        "- name: standin\n"
+        "  user:\n"
+        f"    token: {TOKEN}\n"
+        "contexts:\n"
+        "- name: standin\n"
+        "  context:\n"
+        "    cluster: standin\n"
+        "    user: standin\n"
+        "current-context: standin\n"
+        "preferences: {}\n"
+    )
+
+
+# ---------------------------------------------------------------------------
+# Label selectors
+
+
+class BadRequest(ValueError):
+    """Client error that becomes a 400 Status response."""
+
+
+def _split_terms(text):
+    """Split a selector on commas that are not inside ``in (...)`` lists."""
+    terms, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            terms.append(text[start:i])
+            start = i + 1
+    terms.append(text[start:])
+    return terms
+
+
+_KEY = r"[A-Za-z0-9](?:[A-Za-z0-9._/-]*[A-Za-z0-9])?"
+
+
+def parse_label_selector(text):
+    """Compile a label selector into a predicate over a labels dict.
+
+    Supports ``k=v``, ``k==v``, ``k!=v``, ``k``, ``!k``, ``k in (a,b)`` and
+    ``k notin (a,b)``; empty terms are ignored.  ``!=`` and ``notin`` also
+    match objects without the key, as in Kubernetes.
+    """
+    preds = []
+    for raw in _split_terms(text or ""):
+        term = raw.strip()
+        if not term:
+            continue
+        m = re.fullmatch(rf"({_KEY})\s+(in|notin)\s+\(([^()]*)\)", term)
+        if m:
+            key, op = m.group(1), m.group(2)
+            values = frozenset(v.strip() for v in m.group(3).split(",") if v.strip())
+            if op == "in":
+                preds.append(lambda l, k=key, vs=values: l.get(k) in vs)
+            else:
+                preds.append(lambda l, k=key, vs=values: l.get(k) not in vs)
+            continue
+        m = re.fullmatch(rf"({_KEY})\s*(!=|==|=)\s*([A-Za-z0-9._-]*)", term)
+        if m:
+            key, op, value = m.group(1), m.group(2), m.group(3)
+            if op == "!=":
+                preds.append(lambda l, k=key, v=value: l.get(k) != v)
+            else:
+                preds.append(lambda l, k=key, v=value: l.get(k) == v)
+            continue
+        m = re.fullmatch(rf"(!?)\s*({_KEY})", term)
+        if m:
+            key = m.group(2)
+            if m.group(1):
+                preds.append(lambda l, k=key: k not in l)
+            else:
+                preds.append(lambda l, k=key: k in l)
+            continue
+        raise BadRequest(f"unable to parse requirement: {term!r}")
+    return lambda labels: all(p(labels) for p in preds)
+
+
+def pod_labels(pod):
+    return pod["metadata"].get("labels") or {}
+
+
+# ---------------------------------------------------------------------------
+# Continue tokens (same shape as the API server's: base64 of JSON)
+
+
+def encode_continue(rv, last_key):
+    raw = dumps({"v": "meta.k8s.io/v1", "rv": rv, "start": last_key + "\x00"})
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_continue(token):
+    """Return (rv, start_key_exclusive) or raise BadRequest."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        doc = json.loads(raw)
+        rv, start = int(doc["rv"]), str(doc["start"])
+    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
+        raise BadRequest(f"continue key is not valid: {exc}") from None
+    return rv, start.rstrip("\x00")
+
+
+# ---------------------------------------------------------------------------
+# State
+
+
+class Store:
+    """Pods, the global resourceVersion, the event log and test knobs.
+
+    Stored pod dicts are never mutated after being stored (updates deep-copy),
+    so the event log can share them safely.  All fields are guarded by
+    ``cond``, which is also notified whenever watchers have something to do.
+    """
+
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.rv = FIRST_RV
+        self.compact_rv = FIRST_RV  # watches/continues from older RVs get 410
+        self.trimmed_rv = FIRST_RV  # events with rv <= this are gone from the log
+        self.pods = {}  # "ns/name" -> pod (with kind/apiVersion); ordering key
+        self.events = []  # (rv, type, object, previous object or None)
+        self.event_rvs = []  # parallel to events, for bisect
+        self.ip_counter = 0
+        self.fail_status = 0
+        self.fail_count = 0
+        self.watches = set()  # open WatchState objects
+        self.stopping = False
+        self.requests = deque(maxlen=REQUEST_LOG_SIZE)
+
+    # -- mutations (call with cond held) ------------------------------------
+
+    def _record(self, etype, obj, prev):
+        self.events.append((self.rv, etype, obj, prev))
+        self.event_rvs.append(self.rv)
+        if len(self.events) > MAX_EVENTS:
+            half = len(self.events) // 2
+            self.trimmed_rv = self.event_rvs[half - 1]
+            self.compact_rv = max(self.compact_rv, self.trimmed_rv)
+            del self.events[:half]
+            del self.event_rvs[:half]
+        self.cond.notify_all()
+
+    def apply_pod(self, spec):
+        """Create (ADDED) or update (MODIFIED) a pod from a PODS.json-style spec.
+
+        On update only the fields present in ``spec`` change; a
+        ``deletionTimestamp`` of null removes it.
+        """
+        ns, name = spec.get("namespace"), spec.get("name")
+        if not (isinstance(ns, str) and ns and isinstance(name, str) and name):
+            raise BadRequest("pod needs non-empty string 'namespace' and 'name'")
+        if "labels" in spec and not isinstance(spec["labels"], dict):
+            raise BadRequest("'labels' must be an object")
+        key = f"{ns}/{name}"
+        with self.cond:
+            old = self.pods.get(key)
+            self.rv += 1
+            if old is None:
+                self.ip_counter += 1
+                pod = {
+                    "kind": "Pod",
+                    "apiVersion": "v1",
+                    "metadata": {
+                        "name": name,
+                        "namespace": ns,
+                        "uid": str(uuid.uuid4()),
+                        "resourceVersion": "",
+                        "creationTimestamp": CREATION_TIMESTAMP,
+                        "labels": dict(spec.get("labels", DEFAULT_LABELS)),
+                    },
+                    "spec": {"containers": [{"name": "triton", "image": IMAGE}]},
+                    "status": {
+                        "phase": spec.get("phase", "Running"),
+                        "podIP": f"10.0.{self.ip_counter // 250}.{self.ip_counter % 250 + 1}",
+                    },
+                }
+                if spec.get("deletionTimestamp"):
+                    pod["metadata"]["deletionTimestamp"] = spec["deletionTimestamp"]
+                etype = "ADDED"
+            else:
+                pod = copy.deepcopy(old)
+                if "labels" in spec:
+                    pod["metadata"]["labels"] = dict(spec["labels"])
+                if "phase" in spec:
+                    pod["status"]["phase"] = spec["phase"]
+                if "deletionTimestamp" in spec:
+                    if spec["deletionTimestamp"]:
+                        pod["metadata"]["deletionTimestamp"] = spec["deletionTimestamp"]
+                    else:
+                        pod["metadata"].pop("deletionTimestamp", None)
+                etype = "MODIFIED"
+            pod["metadata"]["resourceVersion"] = str(self.rv)
+            self.pods[key] = pod
+            self._record(etype, pod, old)
+            return pod
+
+    def delete_pod(self, ns, name):
+        """Remove a pod; the DELETED event carries its last state with a new RV."""
+        with self.cond:
+            old = self.pods.pop(f"{ns}/{name}", None)
+            if old is None:
+                return None
+            self.rv += 1
+            pod = copy.deepcopy(old)
+            pod["metadata"]["resourceVersion"] = str(self.rv)
+            self._record("DELETED", pod, old)
+            return pod
+
+    def compact(self):
+        """Make every RV up to now too old for new watches and continue tokens.
+
+        Open watches keep streaming (as with etcd compaction in real clusters).
+        """
+        with self.cond:
+            self.compact_rv = self.rv
+            return self.rv
+
+    def break_watches(self):
+        """Abruptly close every open watch socket (no terminating chunk)."""
+        with self.cond:
+            broken = list(self.watches)
+            for w in broken:
+                w.broken = True
+                try:
+                    w.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self.cond.notify_all()
+            return len(broken)
+
+    def set_failure(self, status, count):
+        with self.cond:
+            self.fail_status, self.fail_count = status, count
+
+    def take_failure(self):
+        """HTTP status to fail this list/watch request with, or 0."""
+        with self.cond:
+            if not self.fail_status or self.fail_count == 0:
+                return 0
+            if self.fail_count > 0:
+                self.fail_count -= 1
+            return self.fail_status
+
+    def stop(self):
+        with self.cond:
+            self.stopping = True
+            self.cond.notify_all()
+
+    # -- reads ----------------------------------------------------------------
+
+    def list_pods(self, ns, selector, limit, cont):
+        """One PodList page: (items, list RV, continue token or None).
+
+        Pages after the first report the RV of the first page (as the real
+        server does); contents come from the current state, which for a
+        resuming client only means it may see an object twice, never miss one.
+        """
+        with self.cond:
+            list_rv, start = self.rv, None
+            if cont:
+                list_rv, start = decode_continue(cont)
+                if list_rv < self.compact_rv:
+                    return None, None, None
+            keys = sorted(self.pods) if ns is None else sorted(
+                k for k in self.pods if k.startswith(ns + "/"))
+            if start is not None:
+                keys = keys[bisect.bisect_right(keys, start):]
+            items, token, last_key = [], None, None
+            for key in keys:
+                pod = self.pods[key]
+                if not selector(pod_labels(pod)):
+                    continue
+                if limit and len(items) == limit:
+                    token = encode_continue(list_rv, last_key)
+                    break
+                items.append(pod)
+                last_key = key
+            return items, list_rv, token
+
+    def events_after(self, rv):
+        """Events with RV > rv (cond held), or None if some were trimmed away."""
+        if rv < self.trimmed_rv:
+            return None
+        return self.events[bisect.bisect_right(self.event_rvs, rv):]
+
+
+class WatchState:
+    """One open watch connection, so break-watches can find its socket."""
+
+    __slots__ = ("connection", "broken")
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.broken = False
+
+
+def watch_view(event, ns, selector):
+    """Translate a logged event for one watcher, or None if it is filtered out.
+
+    As in Kubernetes, a label change moving a pod into the selector is an
+    ADDED and one moving it out is a DELETED.
+    """
+    _, etype, obj, prev = event
+    if ns is not None and obj["metadata"]["namespace"] != ns:
+        return None
+    now_in = selector(pod_labels(obj))
+    if etype != "MODIFIED":
+        return (etype, obj) if now_in else None
+    was_in = selector(pod_labels(prev))
+    if now_in and was_in:
+        return ("MODIFIED", obj)
+    if now_in:
+        return ("ADDED", obj)
+    if was_in:
+        return ("DELETED", obj)
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Routes: ROUTES[(method, path regex)] = handler(request, match, query)
+
+ROUTES = {}
+
+
+def route(method, pattern):
+    """Register a handler for ``method`` on paths fully matching ``pattern``."""
+    def register(fn):
+        ROUTES[(method, pattern)] = fn
+        return fn
+    return register
+
+
+def query_int(query, name, default):
+    value = query.get(name, "")
+    if value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise BadRequest(f"invalid {name}: {value!r}") from None
+
+
+@route("GET", r"/api/v1/pods")
+@route("GET", r"/api/v1/namespaces/(?P<ns>[^/]+)/pods")
+def pods_collection(req, match, query):
+    """List or watch pods, cluster-wide or in one namespace."""
+    store = req.server.store
+    ns = match.groupdict().get("ns")
+    ns = unquote(ns) if ns else None
+    failure = store.take_failure()
+    if failure:
+        return req.send_status(failure, f"injected failure ({failure})")
+    try:
+        watch = parse_bool(query.get("watch", ""))
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    selector = parse_label_selector(query.get("labelSelector", ""))
+    # fieldSelector is accepted and ignored; resourceVersion is ignored for lists.
+    if watch:
+        return serve_watch(req, ns, selector, query)
+    limit = query_int(query, "limit", 0)
+    items, list_rv, token = store.list_pods(ns, selector, max(limit, 0), query.get("continue", ""))
+    if items is None:
+        return req.send_json(410, status_body(410, EXPIRED_CONTINUE_MESSAGE, "Expired"))
+    metadata = {"resourceVersion": str(list_rv)}
+    if token:
+        metadata["continue"] = token
+    body = {
+        "kind": "PodList",
+        "apiVersion": "v1",
+        "metadata": metadata,
+        # Items inside a list carry no kind/apiVersion on the real wire.
+        "items": [{k: v for k, v in p.items() if k not in ("kind", "apiVersion")} for p in items],
+    }
+    req.send_json(200, body)
+
+
+@route("GET", r"/api/v1/namespaces/(?P<ns>[^/]+)/pods/(?P<name>[^/]+)")
+def pod_get(req, match, query):
+    """Get one pod."""
+    store = req.server.store
+    ns, name = unquote(match["ns"]), unquote(match["name"])
+    with store.cond:
+        pod = store.pods.get(f"{ns}/{name}")
+    if pod is None:
+        return req.send_status(404, f'pods "{name}" not found')
+    req.send_json(200, pod)
+
+
+def serve_watch(req, ns, selector, query):
+    """Stream watch events as chunked JSON lines until timeout, stop or break."""
+    store = req.server.store
+    try:
+        bookmarks = parse_bool(query.get("allowWatchBookmarks", ""))
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    timeout = query_int(query, "timeoutSeconds", DEFAULT_WATCH_TIMEOUT)
+    if timeout <= 0:
+        timeout = DEFAULT_WATCH_TIMEOUT
+    rv_param = query.get("resourceVersion", "")
+    if rv_param not in ("", "0"):
+        try:
+            start_rv = int(rv_param)
+        except ValueError:
+            raise BadRequest(f"invalid resource version: {rv_param!r}") from None
+
+    state = WatchState(req.connection)
+    with store.cond:
+        if rv_param in ("", "0"):
+            # Like the real server: synthetic ADDED for current state, then live.
+            initial = [("ADDED", store.pods[k]) for k in sorted(store.pods)
+                       if (ns is None or k.startswith(ns + "/"))
+                       and selector(pod_labels(store.pods[k]))]
+            last_rv, expired = store.rv, None
+        else:
+            initial, last_rv = [], start_rv
+            expired = store.compact_rv if start_rv < store.compact_rv else None
+        if expired is None:
+            store.watches.add(state)
+
+    req.close_connection = True  # a watch owns its connection until it ends
+    req.send_response(200)
+    req.send_header("Content-Type", "application/json")
+    req.send_header("Transfer-Encoding", "chunked")
+    req.send_header("Cache-Control", "no-cache, private")
+    req.end_headers()
+    req.responded = True
+
+    def send(etype, obj):
+        data = (dumps({"type": etype, "object": obj}) + "\n").encode()
+        req.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+
+    def too_old(rv, oldest):
+        send("ERROR", status_body(410, f"too old resource version: {rv} ({oldest})", "Expired"))
+
+    try:
+        if expired is not None:
+            too_old(start_rv, expired)
+            req.wfile.write(b"0\r\n\r\n")
+            return
+        for etype, obj in initial:
+            send(etype, obj)
+        deadline = time.monotonic() + timeout
+        next_bookmark = time.monotonic() + BOOKMARK_INTERVAL
+        while True:
+            events = []
+            with store.cond:
+                while True:
+                    now = time.monotonic()
+                    if state.broken or store.stopping:
+                        break
+                    events = store.events_after(last_rv)
+                    if events is None or events:
+                        break
+                    if now >= deadline or (bookmarks and now >= next_bookmark):
+                        break
+                    wake = min(deadline, next_bookmark) if bookmarks else deadline
+                    store.cond.wait(min(wake - now, 5.0))
+                trimmed_at = store.trimmed_rv
+            if state.broken:
+                return  # socket already shut down: no terminating chunk
+            if events is None:
+                too_old(last_rv, trimmed_at)
+                break
+            for event in events:
+                view = watch_view(event, ns, selector)
+                if view:
+                    send(*view)
+                last_rv = event[0]
+            if store.stopping or now >= deadline:
+                break
+            if bookmarks and now >= next_bookmark:
+                send("BOOKMARK", {"kind": "Pod", "apiVersion": "v1",
+                                  "metadata": {"resourceVersion": str(last_rv)}})
+                next_bookmark = now + BOOKMARK_INTERVAL
+        req.wfile.write(b"0\r\n\r\n")
+    except OSError:
+        pass  # client went away or the socket was broken on purpose
+    finally:
+        with store.cond:
+            store.watches.discard(state)
+
+
+# -- control API (no auth) ----------------------------------------------------
+
+
+def control_reply(req, **extra):
+    with req.server.store.cond:
+        rv = req.server.store.rv
+    req.send_json(200, {"resourceVersion": str(rv), **extra})
+
+
+@route("POST", r"/_control/pods")
+def control_apply_pod(req, match, query):
+    """Create or update a pod from a PODS.json-style spec."""
+    pod = req.server.store.apply_pod(req.json_body())
+    control_reply(req, pod=pod)
+
+
+@route("DELETE", r"/_control/pods/(?P<ns>[^/]+)/(?P<name>[^/]+)")
+def control_delete_pod(req, match, query):
+    """Delete a pod (DELETED event)."""
+    pod = req.server.store.delete_pod(unquote(match["ns"]), unquote(match["name"]))
+    if pod is None:
+        return req.send_status(404, f'pods "{unquote(match["name"])}" not found')
+    control_reply(req, pod=pod)
+
+
+@route("POST", r"/_control/compact")
+def control_compact(req, match, query):
+    """Compaction point = current RV."""
+    req.server.store.compact()
+    control_reply(req)
+
+
+@route("POST", r"/_control/break-watches")
+def control_break_watches(req, match, query):
+    """Abruptly close all open watch connections."""
+    broken = req.server.store.break_watches()
+    control_reply(req, broken=broken)
+
+
+@route("POST", r"/_control/fail")
+def control_fail(req, match, query):
+    """Fail the next ``count`` list/watch requests with ``status`` (-1 = until reset)."""
+    body = req.json_body()
+    try:
+        status, count = int(body.get("status", 0)), int(body.get("count", 1))
+    except (TypeError, ValueError, AttributeError):
+        raise BadRequest("body must be {\"status\": int, \"count\": int}") from None
+    if status and not 400 <= status <= 599:
+        raise BadRequest("status must be 0 or an HTTP error code")
+    req.server.store.set_failure(status, count if status else 0)
+    control_reply(req, status=status, count=count if status else 0)
+
+
+@route("GET", r"/_control/requests")
+def control_requests(req, match, query):
+    """The last requests seen (method, path, whether Authorization was sent)."""
+    with req.server.store.cond:
+        entries = list(req.server.store.requests)
+    req.send_json(200, entries)
+
+
+@route("GET", r"/healthz")
+def healthz(req, match, query):
+    req.send_text(200, "ok")
+
+
+# ---------------------------------------------------------------------------
+# HTTP plumbing
+
+
+class Handler(BaseHTTPRequestHandler):
+    """Dispatches every method through ROUTES with auth and error mapping."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "kube-standin/1"
+    timeout = 300  # idle keep-alive connections are dropped after this
+    verbose = False
+
+    def do_GET(self):
+        self.dispatch("GET")
+
+    def do_POST(self):
+        self.dispatch("POST")
+
+    def do_PUT(self):
+        self.dispatch("PUT")
+
+    def do_PATCH(self):
+        self.dispatch("PATCH")
+
+    def do_DELETE(self):
+        self.dispatch("DELETE")
+
+    def do_OPTIONS(self):
+        self.dispatch("OPTIONS")
+
+    def dispatch(self, method):
+        self.responded = False
+        self.body = self._read_body()
+        split = urlsplit(self.path)
+        path = split.path
+        query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+        store = self.server.store
+        if not (method == "GET" and path == "/_control/requests"):
+            with store.cond:
+                store.requests.append({
+                    "method": method,
+                    "path": self.path,
+                    "authorization": self.headers.get("Authorization") is not None,
+                    "time": time.time(),
+                })
+        try:
+            is_api = path in ("/api", "/apis") or path.startswith(("/api/", "/apis/"))
+            if is_api and self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                return self.send_status(401, "Unauthorized")
+            path_known = False
+            for (route_method, pattern), fn in ROUTES.items():
+                match = re.fullmatch(pattern, path)
+                if match is None:
+                    continue
+                if route_method == method:
+                    return fn(self, match, query)
+                path_known = True
+            if path_known:
+                return self.send_status(405, "the server does not allow this method on the requested resource")
+            self.send_status(404, "the server could not find the requested resource")
+        except BadRequest as exc:
+            if not self.responded:
+                self.send_status(400, str(exc))
+        except OSError:
+            self.close_connection = True
+        except Exception as exc:  # keep serving; report as a 500 Status
+            log(f"internal error on {method} {self.path}: {exc!r}")
+            if not self.responded:
+                self.send_status(500, f"internal error: {exc}")
+            else:
+                self.close_connection = True
+
+    def _read_body(self):
+        """Read the request body (Content-Length or chunked) so keep-alive stays in sync."""
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            parts = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(parts)
+                parts.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def json_body(self):
+        """The request body parsed as a JSON object (400 otherwise)."""
+        try:
+            doc = json.loads(self.body or b"{}")
+        except ValueError as exc:
+            raise BadRequest(f"invalid JSON body: {exc}") from None
+        if not isinstance(doc, dict):
+            raise BadRequest("JSON body must be an object")
+        return doc
+
+    def send_json(self, code, obj):
+        self._send(code, dumps(obj).encode(), "application/json")
+
+    def send_text(self, code, text):
+        self._send(code, text.encode(), "text/plain; charset=utf-8")
+
+    def send_status(self, code, message, reason=None):
+        self.send_json(code, status_body(code, message, reason))
+
+    def _send(self, code, body, content_type):
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.responded = True
+
+    def log_message(self, fmt, *args):
+        if self.verbose:
+            super().log_message(fmt, *args)
+
+
+class StandinServer(ThreadingHTTPServer):
+    """Threaded HTTP server carrying the Store; quiet about dropped clients."""
+
+    daemon_threads = True
+    request_queue_size = 256
+
+    def __init__(self, address, store):
+        self.store = store
+        super().__init__(address, Handler)
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
+
+
+def load_pods(store, path):
+    """Create the initial pods (ADDED events at RVs just above FIRST_RV)."""
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    for spec in doc.get("pods", []):
+        store.apply_pod({k: spec[k] for k in ("namespace", "name", "labels", "phase",
+                                              "deletionTimestamp") if k in spec})
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1; 0 picks a free one")
+    p.add_argument("--port-file", required=True, help="actual port is written here once listening")
+    p.add_argument("--pods", help="initial pods (PODS.json format)")
+    p.add_argument("--kubeconfig-out", help="write a kubeconfig for this server here")
+    p.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    args = p.parse_args(argv)
+    Handler.verbose = args.verbose
+
+    store = Store()
+    if args.pods:
+        try:
+            load_pods(store, args.pods)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log(f"cannot load pods from {args.pods}: {exc}")
+            return 2
+
+    server = StandinServer(("127.0.0.1", args.port), store)
+    port = server.server_address[1]
+    if args.kubeconfig_out:
+        write_atomic(args.kubeconfig_out, kubeconfig_text(port))
+    write_atomic(args.port_file, f"{port}\n")  # last: its presence means ready
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
+    while not stop.wait(0.5):
+        pass
+    # Let open watches finish with a terminating chunk, briefly, then go.
+    store.stop()
+    server.shutdown()
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        with store.cond:
+            if not store.watches:
+                break
+        time.sleep(0.05)
+    server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
