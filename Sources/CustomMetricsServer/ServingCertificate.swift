@@ -124,8 +124,12 @@ public struct ServingCertificate: Sendable {
 
     private static func write(_ text: String, to path: String, permissions: Int) throws {
         let temporary = path + ".tmp"
-        FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: permissions])
-        _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: temporary))
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: permissions]) else {
+            throw ServingCertificateError("cannot write \(temporary)")
+        }
+        guard rename(temporary, path) == 0 else {
+            throw ServingCertificateError("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
     }
 }
 

@@ -53,7 +53,9 @@ public struct PrometheusHTTPClient: PrometheusQuerying {
     }
 
     public func instantQuery(_ promql: String) async throws(PrometheusQueryError) -> [InstantSample] {
-        let timeout = configuration.queryTimeout
+        // AsyncHTTPClient's own deadline fires first and says why (a refused connection, say); this
+        // outer bound only catches a body that trickles in forever.
+        let timeout = configuration.queryTimeout + .milliseconds(500)
         let (status, body) = try await withDeadline(timeout) { () throws(PrometheusQueryError) -> (UInt, ByteBuffer) in
             try await self.post(promql)
         }
@@ -87,7 +89,7 @@ public struct PrometheusHTTPClient: PrometheusQuerying {
         let form = "query=" + Self.formEncode(promql) + "&timeout=" + String(format: "%.3fs", timeoutSeconds)
         request.body = .bytes(ByteBuffer(string: form))
         do {
-            let response = try await httpClient.execute(request, timeout: .seconds(Int64(timeoutSeconds.rounded(.up)) + 1))
+            let response = try await httpClient.execute(request, timeout: .milliseconds(Int64(timeoutSeconds * 1000)))
             let body = try await response.body.collect(upTo: configuration.maxResponseBytes)
             return (response.status.code, body)
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
