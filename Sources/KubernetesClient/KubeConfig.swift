@@ -17,6 +17,24 @@ public struct KubeConfig: Sendable {
     public var clientCertificate: [NIOSSLCertificate]?
     public var clientKey: NIOSSLPrivateKey?
 
+    public init(
+        server: String,
+        certificateAuthority: [NIOSSLCertificate]? = nil,
+        insecureSkipTLSVerify: Bool = false,
+        token: String? = nil,
+        tokenFile: String? = nil,
+        clientCertificate: [NIOSSLCertificate]? = nil,
+        clientKey: NIOSSLPrivateKey? = nil
+    ) {
+        self.server = server
+        self.certificateAuthority = certificateAuthority
+        self.insecureSkipTLSVerify = insecureSkipTLSVerify
+        self.token = token
+        self.tokenFile = tokenFile
+        self.clientCertificate = clientCertificate
+        self.clientKey = clientKey
+    }
+
     /// The bearer token to send now, if any.
     public func currentToken() -> String? {
         if let tokenFile, let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) {

@@ -20,6 +20,7 @@ Standard library only.  Entry point for the demo (used by ``scripts/demo.sh``)::
     python3 tests/integration/e2e_stack.py demo
 """
 
+import atexit
 import http.client
 import json
 import math
@@ -251,6 +252,7 @@ class Stack:
             raise RuntimeError("cannot start the e2e stack:\n  " + "\n  ".join(problems))
         with open(self.pods_file, "w", encoding="utf-8") as f:
             json.dump(self.pods, f, indent=2)
+        atexit.register(self.stop)  # safety net if the caller never reaches stop()
         self._start_fake_triton()
         self.prom_port = free_port()
         self.start_prometheus()
@@ -259,7 +261,8 @@ class Stack:
         self.write_kubeconfig()
 
     def stop(self):
-        """Stop every process we started (adapter first), by PID; remove the temp dir."""
+        """Stop every process we started (adapter first), by PID; remove the temp dir. Idempotent."""
+        atexit.unregister(self.stop)
         for name in ("adapter", "standin", "prometheus", "fake_triton"):
             proc = self.procs.pop(name, None)
             if proc is not None:
@@ -396,9 +399,24 @@ class Stack:
             return None
         return {it["describedObject"]["name"]: parse_quantity_milli(it["value"]) for it in doc.get("items") or []}
 
+    def standin_token(self):
+        """The bearer token of the stand-in's kubeconfig (the one credential of this fake cluster)."""
+        with open(self.standin_kubeconfig, encoding="utf-8") as f:
+            for line in f:
+                if line.strip().startswith("token:"):
+                    return line.split(":", 1)[1].strip()
+        return None
+
     def write_kubeconfig(self, path=None):
-        """A kubeconfig for kubectl talking to the adapter (no credentials; CA = generated ca.crt)."""
+        """A kubeconfig for kubectl talking to the adapter (CA = the generated ca.crt).
+
+        The user carries the stand-in's bearer token: the adapter does not authenticate yet,
+        but kubectl with a credential-less user on an https server PROMPTS for a username
+        ("Please enter Username") and fails with "error: EOF" without a terminal.  A token
+        is what the HPA-side client really sends, and the one a TokenReview would accept.
+        """
         path = path or self.kubeconfig
+        token = self.standin_token() or "e2e-test-token"
         text = (
             "apiVersion: v1\n"
             "kind: Config\n"
@@ -408,13 +426,14 @@ class Stack:
             f"    server: {self.base_url}\n"
             f"    certificate-authority: {self.ca_file}\n"
             "users:\n"
-            "- name: anonymous\n"
-            "  user: {}\n"
+            "- name: e2e\n"
+            "  user:\n"
+            f"    token: {token}\n"
             "contexts:\n"
             "- name: custom-metrics-adapter\n"
             "  context:\n"
             "    cluster: custom-metrics-adapter\n"
-            "    user: anonymous\n"
+            "    user: e2e\n"
             "current-context: custom-metrics-adapter\n"
         )
         with open(path, "w", encoding="utf-8") as f:
@@ -532,7 +551,10 @@ def demo_pods():
 
 
 def _say(text=""):
-    print(text, flush=True)
+    try:
+        print(text, flush=True)
+    except (BrokenPipeError, ValueError):  # output closed (e.g. piped into head): keep cleaning up
+        pass
 
 
 def _run_shown(command, env):
@@ -540,9 +562,9 @@ def _run_shown(command, env):
     _say(f"$ {command}")
     res = subprocess.run(["bash", "-o", "pipefail", "-c", command], env=env, capture_output=True, text=True,
                          timeout=60, stdin=subprocess.DEVNULL)
-    sys.stdout.write(res.stdout)
+    _say(res.stdout.rstrip("\n"))
     if res.stderr:
-        sys.stdout.write(res.stderr)
+        _say(res.stderr.rstrip("\n"))
     _say()
     if res.returncode != 0:
         raise RuntimeError(f"command failed with exit code {res.returncode}: {command}")
@@ -593,9 +615,19 @@ def demo(keep=False):
                  f"  ({models})")
         _say()
         _say("==> Waiting for Prometheus to scrape twice and the adapter to serve values ...")
-        values = wait_for(lambda: (lambda v: v if v and sorted(v) == triton_pods else None)(
-            stack.values(DEMO_NAMESPACE, selector)), 60, interval=0.5, what="values for every triton pod")
-        _say(f"    values after {time.monotonic() - started:.1f}s")
+        last = {}
+
+        def all_values():
+            status, doc = stack.get(stack.metric_path(DEMO_NAMESPACE, label_selector=selector))
+            last["answer"] = f"HTTP {status}: {json.dumps(doc) if isinstance(doc, dict) else doc}"
+            names = sorted(it["describedObject"]["name"] for it in doc.get("items") or []) \
+                if status == 200 and isinstance(doc, dict) else None
+            return names == triton_pods
+        try:
+            wait_for(all_values, 45, interval=0.5, what="a value for every triton pod")
+        except AssertionError as exc:
+            raise RuntimeError(f"{exc}\n    the adapter's last answer: {last.get('answer')}") from None
+        _say(f"    values served {time.monotonic() - started:.1f}s after the start")
         _say()
 
         env = dict(os.environ, KUBECONFIG=stack.kubeconfig)
@@ -653,14 +685,16 @@ def demo(keep=False):
         _say("\n==> Interrupted")
         return 130
     except (AssertionError, RuntimeError, OSError, ValueError, subprocess.SubprocessError) as exc:
-        _say(f"\ndemo FAILED: {exc}")
-        _say(stack.log_tails())
+        _say(f"\ndemo FAILED: {exc}\n")
+        _say(stack.log_tails(["adapter"], lines=20))
+        _say(stack.log_tails(["prometheus", "standin", "fake_triton"], lines=10))
         return 1
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        _say("==> Stopping the processes the demo started")
+        pids = ", ".join(f"{n} {p}" for n, p in stack.pids().items())
         stack.stop()
+        _say(f"==> Stopped the processes the demo started ({pids or 'none running'})")
         if keep:
             _say(f"    (work dir kept: {stack.workdir})")
 
