@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every test: Swift unit and component tests, the fixtures' self-test, and the end-to-end test
+# against a real Prometheus, the Kubernetes API stand-in, kubectl and curl.
+set -euo pipefail
+shopt -s lastpipe
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+
+echo "==> swift build --build-tests"
+swift build --build-tests 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\]' || true
+# Re-run to get the real exit status without the noise.
+swift build --build-tests >/dev/null
+
+echo "==> swift test"
+swift test --skip-build --parallel 2>&1 | tee .build/swift-test.log | grep -Ev '^(◇|↳|✔ Test [^r])' || true
+if grep -q "✘ Test run" .build/swift-test.log || ! grep -q "✔ Test run with" .build/swift-test.log; then
+    echo "swift test failed" >&2
+    exit 1
+fi
+
+swift_count=$(sed -n 's/.*✔ Test run with \([0-9]*\) tests\{0,1\} in.*/\1/p' .build/swift-test.log | tail -1)
+
+echo "==> fixtures self-test"
+/usr/bin/python3 -m unittest scripts/test_fixtures.py 2>&1 | tee .build/fixtures-test.log
+fixtures_count=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\}.*/\1/p' .build/fixtures-test.log)
+
+echo "==> end-to-end: real Prometheus, Kubernetes API stand-in, adapter, kubectl, curl"
+ADAPTER_BIN="$(swift build --show-bin-path)/custom-metrics-adapter" \
+    /usr/bin/python3 -m unittest tests/integration/test_end_to_end.py -v 2>&1 | tee .build/e2e-test.log
+e2e_count=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\}.*/\1/p' .build/e2e-test.log)
+
+echo "swift: ${swift_count} tests (each parameterised case counted once), fixtures: ${fixtures_count}, end-to-end: ${e2e_count}"
+echo "tests: $((swift_count + fixtures_count + e2e_count)) passed, 0 failed"
