@@ -84,12 +84,13 @@ public struct PrometheusHTTPClient: PrometheusQuerying {
         } catch {
             throw PrometheusQueryError(.unreachable, "cannot read the Prometheus credentials file: \(error.localizedDescription)")
         }
-        let timeoutSeconds = Double(configuration.queryTimeout.components.seconds)
-            + Double(configuration.queryTimeout.components.attoseconds) / 1e18
-        let form = "query=" + Self.formEncode(promql) + "&timeout=" + String(format: "%.3fs", timeoutSeconds)
+        let timeoutMilliseconds = configuration.queryTimeout.components.seconds * 1000
+            + configuration.queryTimeout.components.attoseconds / 1_000_000_000_000_000
+        // Prometheus parses its own duration syntax: "2000ms", not "2.000s".
+        let form = "query=" + Self.formEncode(promql) + "&timeout=\(timeoutMilliseconds)ms"
         request.body = .bytes(ByteBuffer(string: form))
         do {
-            let response = try await httpClient.execute(request, timeout: .milliseconds(Int64(timeoutSeconds * 1000)))
+            let response = try await httpClient.execute(request, timeout: .milliseconds(timeoutMilliseconds))
             let body = try await response.body.collect(upTo: configuration.maxResponseBytes)
             return (response.status.code, body)
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {

@@ -22,26 +22,37 @@ struct AdapterRunner {
             .seconds(2), .seconds(5), .seconds(10),
         ]
 
+        // Everything that can fail on bad input is read before any HTTP client exists, so an error
+        // ends the process with its message rather than with an unclosed client.
+        let kubeConfig: KubeConfig?
+        switch settings.podSource {
+        case .file: kubeConfig = nil
+        case .kubeconfig(let path): kubeConfig = try KubeConfig.load(path: path)
+        case .inCluster: kubeConfig = try KubeConfig.inCluster()
+        }
+        let podsFile: PodsFile?
+        if case .file(let path) = settings.podSource {
+            logger.warning("pods come from a local file, not the Kubernetes API", metadata: ["pods-file": "\(path)"])
+            podsFile = try PodsFile(path: path)
+        } else {
+            podsFile = nil
+        }
+
         let prometheus = try PrometheusHTTPClient(configuration: settings.prometheus)
         var services: [any Service] = []
         var kubernetes: KubernetesAPIClient?
         let pods: any PodDirectory
-        switch settings.podSource {
-        case .file(let path):
-            logger.warning("pods come from a local file, not the Kubernetes API", metadata: ["pods-file": "\(path)"])
-            pods = try PodsFile(path: path)
-        case .kubeconfig(let path):
-            let client = KubernetesAPIClient(config: try KubeConfig.load(path: path))
+        if let kubeConfig {
+            let client = KubernetesAPIClient(config: kubeConfig)
             kubernetes = client
             let cache = PodCache(client: client, logger: logger)
             services.append(cache)
             pods = cache
-        case .inCluster:
-            let client = KubernetesAPIClient(config: try KubeConfig.inCluster())
-            kubernetes = client
-            let cache = PodCache(client: client, logger: logger)
-            services.append(cache)
-            pods = cache
+        } else if let podsFile {
+            pods = podsFile
+        } else {
+            try? await prometheus.shutdown()
+            throw SettingsError("no pod source")
         }
 
         let provider = PrometheusMetricsProvider(
@@ -50,19 +61,26 @@ struct AdapterRunner {
         let router = buildRouter(provider: provider, metricsFactory: factory, metricsText: { registry.emitToString() })
         let logger = self.logger
         let settings = self.settings
-        let app = try buildApplication(
-            router: router,
-            configuration: settings.server,
-            logger: logger,
-            onServerRunning: { channel in
-                logger.info("serving custom.metrics.k8s.io", metadata: [
-                    "address": "\(channel.localAddress?.description ?? "?")",
-                    "certificate": "\(settings.certificateSource)",
-                    "rules": "\(settings.rulesSource)",
-                    "metrics": "\(settings.rules.rules.map { "\($0.resource)/\($0.name)" }.joined(separator: ","))",
-                ])
-            }
-        )
+        let app: any ApplicationProtocol
+        do {
+            app = try buildApplication(
+                router: router,
+                configuration: settings.server,
+                logger: logger,
+                onServerRunning: { channel in
+                    logger.info("serving custom.metrics.k8s.io", metadata: [
+                        "address": "\(channel.localAddress?.description ?? "?")",
+                        "certificate": "\(settings.certificateSource)",
+                        "rules": "\(settings.rulesSource)",
+                        "metrics": "\(settings.rules.rules.map { "\($0.resource)/\($0.name)" }.joined(separator: ","))",
+                    ])
+                }
+            )
+        } catch {
+            try? await prometheus.shutdown()
+            try? await kubernetes?.shutdown()
+            throw error
+        }
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: app)] + services.map { .init(service: $0) },
@@ -70,14 +88,15 @@ struct AdapterRunner {
                 logger: logger
             )
         )
+        let outcome: Result<Void, any Error>
         do {
             try await group.run()
+            outcome = .success(())
         } catch {
-            try? await prometheus.shutdown()
-            try? await kubernetes?.shutdown()
-            throw error
+            outcome = .failure(error)
         }
         try? await prometheus.shutdown()
         try? await kubernetes?.shutdown()
+        try outcome.get()
     }
 }

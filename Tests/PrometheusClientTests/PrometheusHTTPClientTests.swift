@@ -94,7 +94,7 @@ struct PrometheusHTTPClientTests {
         #expect(seen.contentType == "application/x-www-form-urlencoded")
         #expect(seen.authorization == "Bearer s3cr3t-token")
         #expect(seen.tenant == "tenant-a")
-        #expect(seen.body == "query=sum%20by%20%28pod%29%20%28x%7Bnamespace%3D%22team%20a%22%7D%29&timeout=2.000s")
+        #expect(seen.body == "query=sum%20by%20%28pod%29%20%28x%7Bnamespace%3D%22team%20a%22%7D%29&timeout=2000ms")
     }
 
     @Test func basicAuth() async throws {
