@@ -8,17 +8,27 @@ Serves plain HTTP on 127.0.0.1 with bearer-token auth (``standin-token``):
   chunked watch stream (``watch=1``) with replay from ``resourceVersion``,
   bookmarks, ``timeoutSeconds`` and 410 "too old resource version" errors.
 * ``GET /api/v1/namespaces/<ns>/pods/<name>``: a single Pod.
+* ``POST /apis/authentication.k8s.io/v1/tokenreviews``: TokenReview against a
+  token table (``DEFAULT_TOKENS`` or ``--tokens``).
+* ``POST /apis/authorization.k8s.io/v1/subjectaccessreviews``:
+  SubjectAccessReview against a list of RBAC-like rules (``DEFAULT_POLICY``).
+* ``GET /api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication``:
+  the ConfigMap an aggregated API server reads its client and front-proxy
+  (request-header) CAs and header names from.
 * ``/_control/...`` (no auth): test hooks to mutate pods, compact history,
-  break watches, inject failures and inspect the request log.
+  break watches, inject failures, replace tokens/policy, edit the ConfigMap,
+  count reviews and inspect the request log.
 
-Routes live in the ``ROUTES`` dict so later work can register more handlers
-(TokenReview, SubjectAccessReview, the extension-apiserver-authentication
-ConfigMap) with the ``@route`` decorator.
+At startup the ``openssl`` CLI generates a front-proxy PKI (CAs, an allowed
+and a not-allowed client, and an impostor CA with its client) into
+``--pki-dir``, or into a temp dir removed on exit; see ``PKI_CERTS``.
 
-Standard library only.  Usage::
+Routes live in the ``ROUTES`` dict, registered with the ``@route`` decorator.
+
+Standard library only (plus the openssl binary).  Usage::
 
     kube_standin.py --port 0 --port-file PATH [--pods PODS.json]
-        [--kubeconfig-out PATH] [--verbose]
+        [--tokens TOKENS.json] [--pki-dir DIR] [--kubeconfig-out PATH] [--verbose]
 """
 
 import argparse
@@ -29,9 +39,12 @@ import copy
 import json
 import os
 import re
+import shutil
 import signal
 import socket
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -55,6 +68,53 @@ REASONS = {
     429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable",
     504: "Timeout",
 }
+
+HPA_USER = "system:serviceaccount:kube-system:horizontal-pod-autoscaler"
+
+
+def _uid(name):
+    """A stable UUID per default user, so runs are reproducible."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"kube-standin:{name}"))
+
+
+# token -> user info, as TokenReview reports it.  Never mutated.
+DEFAULT_TOKENS = {
+    TOKEN: {"username": "standin-admin", "uid": _uid("standin-admin"),
+            "groups": ["system:masters", "system:authenticated"], "extra": {}},
+    "hpa-token": {"username": HPA_USER, "uid": _uid(HPA_USER),
+                  "groups": ["system:serviceaccounts", "system:serviceaccounts:kube-system",
+                             "system:authenticated"], "extra": {}},
+    "nobody-token": {"username": "nobody", "uid": _uid("nobody"),
+                     "groups": ["system:authenticated"], "extra": {}},
+}
+
+# SubjectAccessReview rules (see rule_applies).  Never mutated.
+DEFAULT_POLICY = [
+    {"groups": ["system:masters"], "verbs": ["*"], "apiGroups": ["*"], "resources": ["*"],
+     "namespaces": ["*"], "nonResourceURLs": ["*"]},
+    {"users": [HPA_USER], "verbs": ["get", "list"], "apiGroups": ["custom.metrics.k8s.io"],
+     "resources": ["*"], "namespaces": ["*"]},
+    {"groups": ["system:authenticated"], "verbs": ["get"],
+     "nonResourceURLs": ["/apis", "/apis/*", "/api", "/api/*", "/openapi/*", "/version",
+                         "/healthz", "/livez", "/readyz"]},
+]
+RULE_LISTS = ("users", "groups", "verbs", "apiGroups", "resources", "namespaces", "nonResourceURLs")
+RESOURCE_FIELDS = ("namespace", "verb", "group", "version", "resource", "subresource", "name")
+
+AUTH_CONFIGMAP = ("kube-system", "extension-apiserver-authentication")
+COUNTERS = ("tokenreviews", "subjectaccessreviews", "configmap_gets")
+
+# (file stem, subject CN, issuing CA stem or None for self-signed), in order.
+# rogue-ca deliberately reuses the CN "front-proxy-ca": only its key differs,
+# so a verifier that checks names instead of signatures is caught.
+PKI_CERTS = (
+    ("client-ca", "client-ca", None),
+    ("front-proxy-ca", "front-proxy-ca", None),
+    ("front-proxy-client", "front-proxy-client", "front-proxy-ca"),
+    ("not-allowed-client", "not-allowed-client", "front-proxy-ca"),
+    ("rogue-ca", "front-proxy-ca", None),
+    ("rogue-client", "front-proxy-client", "rogue-ca"),
+)
 
 EXPIRED_CONTINUE_MESSAGE = (
     "The provided continue parameter is too old to display a consistent list result. "
@@ -125,6 +185,14 @@ def kubeconfig_text(port):
 
 class BadRequest(ValueError):
     """Client error that becomes a 400 Status response."""
+
+    code = 400
+
+
+class Invalid(BadRequest):
+    """Semantically invalid object: a 422 Status, as API-server validation gives."""
+
+    code = 422
 
 
 def _split_terms(text):
@@ -211,14 +279,255 @@ def decode_continue(token):
 
 
 # ---------------------------------------------------------------------------
+# TokenReview and SubjectAccessReview (error messages never include tokens)
+
+
+def _string(value, what):
+    if not isinstance(value, str):
+        raise BadRequest(f"{what} must be a string")
+    return value
+
+
+def _strings(value, what):
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise BadRequest(f"{what} must be a list of strings")
+    return list(value)
+
+
+def _extra(value, what):
+    """A map[string][]string, like UserInfo.extra."""
+    if not isinstance(value, dict):
+        raise BadRequest(f"{what} must be an object of string lists")
+    return {k: _strings(v, f"{what}.{k}") for k, v in value.items()}
+
+
+def parse_token_table(doc):
+    """Validate ``{token: {username, uid?, groups?, extra?}}``; entries are named by index."""
+    if not isinstance(doc, dict):
+        raise BadRequest("token table must be a JSON object")
+    table = {}
+    for i, (token, info) in enumerate(doc.items()):
+        what = f"token entry #{i}"
+        if not token:
+            raise BadRequest(f"{what}: token must not be empty")
+        if not isinstance(info, dict) or not isinstance(info.get("username"), str) or not info["username"]:
+            raise BadRequest(f"{what} needs a non-empty string 'username'")
+        unknown = set(info) - {"username", "uid", "groups", "extra"}
+        if unknown:
+            raise BadRequest(f"{what}: unknown fields {sorted(unknown)}")
+        table[token] = {
+            "username": info["username"],
+            "uid": _string(info.get("uid", ""), f"{what}: uid"),
+            "groups": _strings(info.get("groups", []), f"{what}: groups"),
+            "extra": _extra(info.get("extra", {}), f"{what}: extra"),
+        }
+    return table
+
+
+def user_info(entry):
+    """UserInfo as the API server serializes it: empty uid/groups/extra omitted."""
+    return {k: v for k, v in entry.items() if k == "username" or v}
+
+
+def parse_policy(doc):
+    """Validate a rule list; ``verbs`` is required, the other lists optional."""
+    if not isinstance(doc, list):
+        raise BadRequest("policy must be a JSON list of rules")
+    rules = []
+    for i, rule in enumerate(doc):
+        if not isinstance(rule, dict):
+            raise BadRequest(f"rule {i} must be an object")
+        unknown = set(rule) - set(RULE_LISTS) - {"deny"}
+        if unknown:
+            raise BadRequest(f"rule {i}: unknown fields {sorted(unknown)}")
+        if "verbs" not in rule:
+            raise BadRequest(f"rule {i} needs 'verbs'")
+        clean = {k: _strings(rule[k], f"rule {i}: {k}") for k in RULE_LISTS if k in rule}
+        if "deny" in rule:
+            if not isinstance(rule["deny"], bool):
+                raise BadRequest(f"rule {i}: deny must be a boolean")
+            clean["deny"] = rule["deny"]
+        rules.append(clean)
+    return rules
+
+
+def _listed(values, item):
+    """RBAC-style membership: ``"*"`` matches anything, a missing list nothing."""
+    return values is not None and ("*" in values or item in values)
+
+
+def rule_applies(rule, subject):
+    """Whether a rule covers a parsed SubjectAccessReview (see parse_sar_spec).
+
+    Subject: user in ``users`` or any group in ``groups``.  Resource requests
+    need ``resources`` (``"*"``, ``res``, ``res/sub`` or ``*/sub``); omitted
+    ``apiGroups``/``namespaces`` mean all.  Non-resource requests need
+    ``nonResourceURLs``, where a trailing ``*`` is a prefix match.
+    """
+    if not (_listed(rule.get("users"), subject["user"])
+            or any(_listed(rule.get("groups"), g) for g in subject["groups"])):
+        return False
+    res = subject["resourceAttributes"]
+    if res is not None:
+        if not _listed(rule["verbs"], res.get("verb", "")) or "resources" not in rule:
+            return False
+        if not (_listed(rule.get("apiGroups", ["*"]), res.get("group", ""))
+                and _listed(rule.get("namespaces", ["*"]), res.get("namespace", ""))):
+            return False
+        sub = res.get("subresource", "")
+        resource = res.get("resource", "") + (f"/{sub}" if sub else "")
+        return _listed(rule["resources"], resource) or bool(sub and f"*/{sub}" in rule["resources"])
+    nonres = subject["nonResourceAttributes"]
+    path = nonres.get("path", "")
+    return _listed(rule["verbs"], nonres.get("verb", "")) and any(
+        path.startswith(u[:-1]) if u.endswith("*") else path == u
+        for u in rule.get("nonResourceURLs", ()))
+
+
+def evaluate_access(policy, subject):
+    """SubjectAccessReviewStatus: a matching ``deny`` rule wins, else any allow rule."""
+    allowed_by = None
+    for i, rule in enumerate(policy):
+        if rule_applies(rule, subject):
+            if rule.get("deny"):
+                return {"allowed": False, "denied": True, "reason": f"denied by stand-in policy rule {i}"}
+            if allowed_by is None:
+                allowed_by = i
+    if allowed_by is not None:
+        return {"allowed": True, "reason": f"allowed by stand-in policy rule {allowed_by}"}
+    return {"allowed": False, "reason": "no stand-in policy rule allows it"}
+
+
+def parse_sar_spec(spec):
+    """Type-check a SubjectAccessReview spec (400), then validate it like the API server (422)."""
+    user = _string(spec.get("user", ""), "spec.user")
+    groups = _strings(spec.get("groups", []), "spec.groups")
+    _string(spec.get("uid", ""), "spec.uid")
+    _extra(spec.get("extra", {}), "spec.extra")
+    res, nonres = spec.get("resourceAttributes"), spec.get("nonResourceAttributes")
+    for name, attrs, fields in (("resourceAttributes", res, RESOURCE_FIELDS),
+                                ("nonResourceAttributes", nonres, ("path", "verb"))):
+        if attrs is not None:
+            if not isinstance(attrs, dict):
+                raise BadRequest(f"spec.{name} must be an object")
+            for field in fields:
+                _string(attrs.get(field, ""), f"spec.{name}.{field}")
+    errors = []
+    if res is not None and nonres is not None:
+        errors.append("spec.nonResourceAttributes: Invalid value: \"object\": "
+                      "cannot be specified in combination with resourceAttributes")
+    if res is None and nonres is None:
+        errors.append("spec.resourceAttributes: Invalid value: \"null\": "
+                      "exactly one of nonResourceAttributes or resourceAttributes must be specified")
+    if not user and not groups:
+        errors.append("spec.user: Invalid value: \"\": at least one of user or group must be specified")
+    if errors:
+        joined = errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]"
+        raise Invalid(f'SubjectAccessReview.authorization.k8s.io "" is invalid: {joined}')
+    return {"user": user, "groups": groups, "resourceAttributes": res, "nonResourceAttributes": nonres}
+
+
+# ---------------------------------------------------------------------------
+# Front-proxy PKI (openssl CLI)
+
+OPENSSL_CNF = """\
+[req]
+distinguished_name = req_dn
+[req_dn]
+[ca]
+default_ca = standin_ca
+[standin_ca]
+database = index.txt
+serial = serial.txt
+new_certs_dir = .
+default_md = sha256
+policy = policy_cn
+unique_subject = no
+[policy_cn]
+commonName = supplied
+[v3_ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, digitalSignature, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[v3_client]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+"""
+
+
+def generate_pki(pki_dir):
+    """Write ``PKI_CERTS`` as ``<stem>.crt``/``<stem>.key`` into pki_dir; return {file: path}.
+
+    EC P-256 keys (unencrypted PEM, mode 0600), certificates valid from one
+    day ago for a year.  Signing goes through ``openssl ca`` because OpenSSL
+    3.0's ``req``/``x509`` cannot backdate notBefore.  Files are made in a
+    scratch subdirectory and renamed into place, so none is seen half-written.
+    """
+    os.makedirs(pki_dir, exist_ok=True)
+    work = tempfile.mkdtemp(prefix=".gen-", dir=pki_dir)
+    try:
+        with open(os.path.join(work, "openssl.cnf"), "w", encoding="utf-8") as f:
+            f.write(OPENSSL_CNF)
+        open(os.path.join(work, "index.txt"), "w").close()
+        now = time.time()
+        start, end = (time.strftime("%Y%m%d%H%M%SZ", time.gmtime(t)) for t in (now - 86400, now + 365 * 86400))
+
+        def openssl(*args):
+            proc = subprocess.run(["openssl", *args, "-config", "openssl.cnf"], cwd=work,
+                                  capture_output=True, text=True, timeout=30)
+            if proc.returncode != 0:
+                raise RuntimeError(f"openssl {args[0]} failed: {proc.stderr.strip()[-800:]}")
+
+        for stem, cn, issuer in PKI_CERTS:
+            openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", f"{stem}.key", "-out", f"{stem}.csr", "-subj", f"/CN={cn}")
+            sign = ["ca", "-batch", "-notext", "-rand_serial", "-startdate", start, "-enddate", end,
+                    "-in", f"{stem}.csr", "-out", f"{stem}.crt"]
+            if issuer is None:
+                sign += ["-extensions", "v3_ca", "-selfsign", "-keyfile", f"{stem}.key"]
+            else:
+                sign += ["-extensions", "v3_client", "-cert", f"{issuer}.crt", "-keyfile", f"{issuer}.key"]
+            openssl(*sign)
+        files = {}
+        for stem, _, _ in PKI_CERTS:
+            os.chmod(os.path.join(work, f"{stem}.key"), 0o600)
+            for name in (f"{stem}.key", f"{stem}.crt"):
+                files[name] = os.path.join(pki_dir, name)
+                os.replace(os.path.join(work, name), files[name])
+        return files
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def auth_configmap_data(files):
+    """extension-apiserver-authentication data, as kube-apiserver publishes it."""
+    def pem(name):
+        with open(files[name], encoding="ascii") as f:
+            return f.read()
+    return {
+        "client-ca-file": pem("client-ca.crt"),
+        "requestheader-client-ca-file": pem("front-proxy-ca.crt"),
+        "requestheader-allowed-names": dumps(["front-proxy-client"]),
+        "requestheader-username-headers": dumps(["X-Remote-User"]),
+        "requestheader-group-headers": dumps(["X-Remote-Group"]),
+        "requestheader-extra-headers-prefix": dumps(["X-Remote-Extra-"]),
+    }
+
+
+# ---------------------------------------------------------------------------
 # State
 
 
 class Store:
-    """Pods, the global resourceVersion, the event log and test knobs.
+    """Pods, the global resourceVersion, the event log, auth objects and test knobs.
 
     Stored pod dicts are never mutated after being stored (updates deep-copy),
-    so the event log can share them safely.  All fields are guarded by
+    so the event log can share them safely; the token table, policy and
+    ConfigMap are likewise replaced, never edited.  All fields are guarded by
     ``cond``, which is also notified whenever watchers have something to do.
     """
 
@@ -236,6 +545,12 @@ class Store:
         self.watches = set()  # open WatchState objects
         self.stopping = False
         self.requests = deque(maxlen=REQUEST_LOG_SIZE)
+        self.initial_tokens = self.tokens = DEFAULT_TOKENS
+        self.policy = DEFAULT_POLICY
+        self.initial_configmap_data = {}
+        self.configmap = None
+        self.counts = dict.fromkeys(COUNTERS, 0)
+        self.pki_files = {}
 
     # -- mutations (call with cond held) ------------------------------------
 
@@ -350,6 +665,66 @@ class Store:
             if self.fail_count > 0:
                 self.fail_count -= 1
             return self.fail_status
+
+    def set_tokens(self, table=None, initial=False):
+        """Replace the token table (None: back to the startup table); return its size."""
+        with self.cond:
+            if initial:
+                self.initial_tokens = table
+            self.tokens = self.initial_tokens if table is None else table
+            return len(self.tokens)
+
+    def set_policy(self, rules=None):
+        """Replace the SubjectAccessReview rules (None: back to DEFAULT_POLICY)."""
+        with self.cond:
+            self.policy = DEFAULT_POLICY if rules is None else rules
+            return self.policy
+
+    def init_configmap(self, data):
+        """Create the auth ConfigMap at startup, at RV FIRST_RV (before any pod)."""
+        with self.cond:
+            self.initial_configmap_data = dict(data)
+            self.configmap = {
+                "kind": "ConfigMap",
+                "apiVersion": "v1",
+                "metadata": {
+                    "name": AUTH_CONFIGMAP[1],
+                    "namespace": AUTH_CONFIGMAP[0],
+                    "uid": str(uuid.uuid4()),
+                    "resourceVersion": str(FIRST_RV),
+                    "creationTimestamp": CREATION_TIMESTAMP,
+                },
+                "data": dict(data),
+            }
+
+    def update_configmap(self, data=None):
+        """Merge ``data`` into the ConfigMap (None values delete keys), or reset it
+        to the startup data when ``data`` is None.  Takes a new global RV."""
+        with self.cond:
+            cm = copy.deepcopy(self.configmap)
+            if data is None:
+                cm["data"] = dict(self.initial_configmap_data)
+            for key, value in (data or {}).items():
+                if value is None:
+                    cm["data"].pop(key, None)
+                else:
+                    cm["data"][key] = value
+            self.rv += 1
+            cm["metadata"]["resourceVersion"] = str(self.rv)
+            self.configmap = cm
+            return cm
+
+    def count(self, name):
+        with self.cond:
+            self.counts[name] += 1
+
+    def take_counts(self, reset=False):
+        """Snapshot of the review/ConfigMap counters, optionally zeroing them."""
+        with self.cond:
+            snapshot = dict(self.counts)
+            if reset:
+                self.counts = dict.fromkeys(COUNTERS, 0)
+            return snapshot
 
     def stop(self):
         with self.cond:
@@ -591,6 +966,73 @@ def serve_watch(req, ns, selector, query):
             store.watches.discard(state)
 
 
+# -- authentication objects ---------------------------------------------------
+
+
+def review_object(req, kind, group):
+    """The posted review as (object to answer with, spec); kind/apiVersion checked.
+
+    Like the API server, unknown top-level fields and any posted status are dropped.
+    """
+    doc = req.json_body()
+    api_version = f"{group}/v1"
+    if doc.get("kind", kind) != kind or doc.get("apiVersion", api_version) != api_version:
+        raise BadRequest(f"the object provided is unrecognized (must be of type {kind} in {api_version})")
+    metadata = doc.get("metadata", {"creationTimestamp": None})
+    spec = doc.get("spec")
+    if not isinstance(metadata, dict):
+        raise BadRequest("metadata must be an object")
+    if not isinstance(spec, dict):
+        raise BadRequest("spec must be an object")
+    return {"kind": kind, "apiVersion": api_version, "metadata": metadata, "spec": spec}, spec
+
+
+@route("POST", r"/apis/authentication.k8s.io/v1/tokenreviews")
+def token_review(req, match, query):
+    """Authenticate spec.token against the token table; 201 with status filled in."""
+    store = req.server.store
+    store.count("tokenreviews")
+    obj, spec = review_object(req, "TokenReview", "authentication.k8s.io")
+    token = _string(spec.get("token", ""), "spec.token")
+    if not token:
+        raise BadRequest("token is required for TokenReview in authentication")
+    audiences = _strings(spec.get("audiences", []), "spec.audiences")
+    with store.cond:
+        entry = store.tokens.get(token)
+    if entry is None:
+        status = {"authenticated": False, "error": "invalid bearer token"}
+    else:
+        status = {"authenticated": True, "user": user_info(entry)}
+        if audiences:
+            status["audiences"] = audiences
+    req.send_json(201, {**obj, "status": status})
+
+
+@route("POST", r"/apis/authorization.k8s.io/v1/subjectaccessreviews")
+def subject_access_review(req, match, query):
+    """Decide a SubjectAccessReview with the stand-in policy; 201 with status filled in."""
+    store = req.server.store
+    store.count("subjectaccessreviews")
+    obj, spec = review_object(req, "SubjectAccessReview", "authorization.k8s.io")
+    subject = parse_sar_spec(spec)
+    with store.cond:
+        policy = store.policy
+    req.send_json(201, {**obj, "status": evaluate_access(policy, subject)})
+
+
+@route("GET", r"/api/v1/namespaces/(?P<ns>[^/]+)/configmaps/(?P<name>[^/]+)")
+def configmap_get(req, match, query):
+    """Get a ConfigMap; only kube-system/extension-apiserver-authentication exists."""
+    store = req.server.store
+    store.count("configmap_gets")
+    ns, name = unquote(match["ns"]), unquote(match["name"])
+    with store.cond:
+        cm = store.configmap
+    if cm is None or (ns, name) != AUTH_CONFIGMAP:
+        return req.send_status(404, f'configmaps "{name}" not found')
+    req.send_json(200, cm)
+
+
 # -- control API (no auth) ----------------------------------------------------
 
 
@@ -642,6 +1084,75 @@ def control_fail(req, match, query):
         raise BadRequest("status must be 0 or an HTTP error code")
     req.server.store.set_failure(status, count if status else 0)
     control_reply(req, status=status, count=count if status else 0)
+
+
+@route("POST", r"/_control/tokens")
+def control_tokens(req, match, query):
+    """Replace the TokenReview table ({token: user info}); replies with its size only."""
+    size = req.server.store.set_tokens(parse_token_table(req.json_value()))
+    control_reply(req, tokens=size)
+
+
+@route("DELETE", r"/_control/tokens")
+def control_reset_tokens(req, match, query):
+    """Back to the startup token table (defaults or --tokens)."""
+    control_reply(req, tokens=req.server.store.set_tokens(None))
+
+
+@route("GET", r"/_control/policy")
+def control_get_policy(req, match, query):
+    """The current SubjectAccessReview rules."""
+    with req.server.store.cond:
+        policy = req.server.store.policy
+    req.send_json(200, policy)
+
+
+@route("POST", r"/_control/policy")
+def control_set_policy(req, match, query):
+    """Replace the SubjectAccessReview rules with a JSON list."""
+    policy = req.server.store.set_policy(parse_policy(req.json_value()))
+    control_reply(req, rules=len(policy))
+
+
+@route("DELETE", r"/_control/policy")
+def control_reset_policy(req, match, query):
+    """Back to DEFAULT_POLICY."""
+    control_reply(req, rules=len(req.server.store.set_policy(None)))
+
+
+@route("POST", r"/_control/configmap")
+def control_configmap(req, match, query):
+    """Merge {"data": {key: string or null}} into the auth ConfigMap (new RV)."""
+    data = req.json_body().get("data")
+    if not isinstance(data, dict) or not all(v is None or isinstance(v, str) for v in data.values()):
+        raise BadRequest('body must be {"data": {key: string or null}}')
+    control_reply(req, configmap=req.server.store.update_configmap(data))
+
+
+@route("DELETE", r"/_control/configmap")
+def control_reset_configmap(req, match, query):
+    """Restore the startup ConfigMap data (new RV)."""
+    control_reply(req, configmap=req.server.store.update_configmap(None))
+
+
+@route("GET", r"/_control/counts")
+def control_counts(req, match, query):
+    """How many TokenReviews, SubjectAccessReviews and ConfigMap GETs passed caller auth."""
+    req.send_json(200, req.server.store.take_counts())
+
+
+@route("DELETE", r"/_control/counts")
+def control_reset_counts(req, match, query):
+    """Zero the counters; replies with the values they had."""
+    req.send_json(200, req.server.store.take_counts(reset=True))
+
+
+@route("GET", r"/_control/pki")
+def control_pki(req, match, query):
+    """Where the generated PKI files are: {"dir": ..., "files": {name: path}}."""
+    files = req.server.store.pki_files
+    directory = os.path.dirname(next(iter(files.values()))) if files else None
+    req.send_json(200, {"dir": directory, "files": files})
 
 
 @route("GET", r"/_control/requests")
@@ -719,7 +1230,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_status(404, "the server could not find the requested resource")
         except BadRequest as exc:
             if not self.responded:
-                self.send_status(400, str(exc))
+                self.send_status(exc.code, str(exc))
         except OSError:
             self.close_connection = True
         except Exception as exc:  # keep serving; report as a 500 Status
@@ -744,12 +1255,16 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length > 0 else b""
 
-    def json_body(self):
-        """The request body parsed as a JSON object (400 otherwise)."""
+    def json_value(self):
+        """The request body parsed as any JSON value (400 if it is not JSON)."""
         try:
-            doc = json.loads(self.body or b"{}")
+            return json.loads(self.body or b"{}")
         except ValueError as exc:
             raise BadRequest(f"invalid JSON body: {exc}") from None
+
+    def json_body(self):
+        """The request body parsed as a JSON object (400 otherwise)."""
+        doc = self.json_value()
         if not isinstance(doc, dict):
             raise BadRequest("JSON body must be an object")
         return doc
@@ -806,12 +1321,37 @@ def main(argv=None):
     p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1; 0 picks a free one")
     p.add_argument("--port-file", required=True, help="actual port is written here once listening")
     p.add_argument("--pods", help="initial pods (PODS.json format)")
+    p.add_argument("--tokens", help="TokenReview table: JSON {token: {username, uid, groups, extra}}")
+    p.add_argument("--pki-dir", help="write (overwrite) the front-proxy PKI here (created if missing; "
+                                     "default: a temp dir removed on exit)")
     p.add_argument("--kubeconfig-out", help="write a kubeconfig for this server here")
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")
     args = p.parse_args(argv)
     Handler.verbose = args.verbose
+    pki_dir = os.path.abspath(args.pki_dir) if args.pki_dir else tempfile.mkdtemp(prefix="kube-standin-pki-")
+    try:
+        return serve(args, pki_dir)
+    finally:
+        if not args.pki_dir:
+            shutil.rmtree(pki_dir, ignore_errors=True)
 
+
+def serve(args, pki_dir):
+    """Generate the PKI, load state, serve until SIGTERM/SIGINT; return the exit code."""
     store = Store()
+    try:
+        store.pki_files = generate_pki(pki_dir)
+    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+        log(f"cannot generate PKI in {pki_dir}: {exc}")
+        return 2
+    store.init_configmap(auth_configmap_data(store.pki_files))
+    if args.tokens:
+        try:
+            with open(args.tokens, encoding="utf-8") as f:
+                store.set_tokens(parse_token_table(json.load(f)), initial=True)
+        except (OSError, ValueError) as exc:
+            log(f"cannot load tokens from {args.tokens}: {exc}")
+            return 2
     if args.pods:
         try:
             load_pods(store, args.pods)

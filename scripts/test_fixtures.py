@@ -7,9 +7,11 @@ Run from the repository root::
 
 Each fixture runs as a subprocess on a free port.  If /usr/bin/prometheus
 exists, one test also scrapes fake_triton with the generated config and checks
-rates and label sets through the Prometheus HTTP API.  Every wait is bounded.
+rates and label sets through the Prometheus HTTP API.  The stand-in's PKI is
+checked with the openssl CLI.  Every wait is bounded.
 """
 
+import calendar
 import http.client
 import json
 import os
@@ -57,6 +59,12 @@ EXPIRED_CONTINUE = {
 }
 UNAUTHORIZED = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                 "message": "Unauthorized", "reason": "Unauthorized", "code": 401}
+HPA_USER = "system:serviceaccount:kube-system:horizontal-pod-autoscaler"
+TOKENREVIEWS = "/apis/authentication.k8s.io/v1/tokenreviews"
+SARS = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
+AUTH_CM = "/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication"
+PKI_STEMS = ("client-ca", "front-proxy-ca", "front-proxy-client", "not-allowed-client",
+             "rogue-ca", "rogue-client")
 
 
 # ---------------------------------------------------------------------------
@@ -118,10 +126,10 @@ def stop_process(proc, wait=10.0):
 
 
 def request(port, method, path, body=None, headers=None, timeout=5.0):
-    """One HTTP request; returns (status, headers dict, body bytes)."""
+    """One HTTP request (bytes bodies go as-is); returns (status, headers dict, body bytes)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        data = None if body is None else json.dumps(body).encode()
+        data = None if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
         hdrs = dict(headers or {})
         if data is not None:
             hdrs["Content-Type"] = "application/json"
@@ -135,6 +143,12 @@ def request(port, method, path, body=None, headers=None, timeout=5.0):
 def get_json(port, path, headers=AUTH):
     status, _, body = request(port, "GET", path, headers=headers)
     return status, json.loads(body)
+
+
+def run_openssl(*args):
+    """(exit code, stdout + stderr) of one openssl CLI call, bounded in time."""
+    proc = subprocess.run(["openssl", *args], capture_output=True, text=True, timeout=30)
+    return proc.returncode, proc.stdout + proc.stderr
 
 
 def parse_exposition(text):
@@ -663,6 +677,376 @@ class KubeStandinTest(unittest.TestCase):
         self.assertEqual([(e["method"], e["path"], e["authorization"]) for e in log[-2:]],
                          [("GET", "/api/v1/pods?limit=1", True), ("GET", "/api/v1/pods?limit=2", False)])
         self.assertNotIn(TOKEN.encode(), data)
+
+
+class KubeStandinAuthTest(unittest.TestCase):
+    """TokenReview, SubjectAccessReview, the auth ConfigMap, the PKI files and counters."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.pki_dir = os.path.join(cls.tmp.name, "pki")  # does not exist yet
+        cls.proc, cls.port = start_fixture(KUBE_STANDIN, ["--pki-dir", cls.pki_dir, "--verbose"],
+                                           cls.tmp.name, "kube")
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_process(cls.proc)
+        cls.tmp.cleanup()
+
+    def post(self, path, body, headers=AUTH):
+        status, _, data = request(self.port, "POST", path, body=body, headers=headers)
+        return status, json.loads(data)
+
+    def control(self, method, path, body=None):
+        status, _, data = request(self.port, method, path, body=body)
+        self.assertEqual(status, 200, data)
+        return json.loads(data)
+
+    def token_review(self, token, audiences=None):
+        spec = {"token": token}
+        if audiences is not None:
+            spec["audiences"] = audiences
+        status, body = self.post(TOKENREVIEWS, {"apiVersion": "authentication.k8s.io/v1",
+                                                "kind": "TokenReview", "spec": spec})
+        self.assertEqual(status, 201, body)
+        self.assertEqual((body["kind"], body["apiVersion"]), ("TokenReview", "authentication.k8s.io/v1"))
+        self.assertEqual(body["spec"], spec)
+        return body["status"]
+
+    def sar(self, user="", groups=(), resource=None, non_resource=None):
+        """Status of a SubjectAccessReview for one subject and attribute set."""
+        spec = {"user": user, "groups": list(groups), "uid": "u-1", "extra": {"k": ["v"]}}
+        if resource is not None:
+            spec["resourceAttributes"] = resource
+        if non_resource is not None:
+            spec["nonResourceAttributes"] = non_resource
+        status, body = self.post(SARS, {"apiVersion": "authorization.k8s.io/v1",
+                                        "kind": "SubjectAccessReview", "spec": spec})
+        self.assertEqual(status, 201, body)
+        self.assertEqual((body["kind"], body["apiVersion"]), ("SubjectAccessReview", "authorization.k8s.io/v1"))
+        self.assertEqual(body["spec"], spec)
+        return body["status"]
+
+    def assert_allowed(self, status, rule):
+        self.assertEqual(status, {"allowed": True, "reason": f"allowed by stand-in policy rule {rule}"})
+
+    def assert_denied(self, status):
+        self.assertEqual(status, {"allowed": False, "reason": "no stand-in policy rule allows it"})
+
+    def pki(self, name):
+        return os.path.join(self.pki_dir, name)
+
+    def test_tokenreview_known_tokens(self):
+        audiences = ["https://kubernetes.default.svc", "custom-metrics"]
+        status = self.token_review("hpa-token", audiences)
+        self.assertIs(status["authenticated"], True)
+        self.assertEqual(status["audiences"], audiences)
+        user = status["user"]
+        self.assertEqual(user["username"], HPA_USER)
+        self.assertEqual(user["groups"], ["system:serviceaccounts", "system:serviceaccounts:kube-system",
+                                          "system:authenticated"])
+        self.assertRegex(user["uid"], r"^[0-9a-f-]{36}$")
+        self.assertNotIn("extra", user)  # empty, so omitted as on the real wire
+        admin = self.token_review(TOKEN)
+        self.assertNotIn("audiences", admin)
+        self.assertEqual((admin["user"]["username"], admin["user"]["groups"]),
+                         ("standin-admin", ["system:masters", "system:authenticated"]))
+        nobody = self.token_review("nobody-token", [])
+        self.assertEqual((nobody["user"]["username"], nobody["user"]["groups"]), ("nobody", ["system:authenticated"]))
+        self.assertNotIn("audiences", nobody)
+
+    def test_tokenreview_unknown_token(self):
+        for token in ("wrong", "hpa-token ", "HPA-TOKEN"):
+            self.assertEqual(self.token_review(token, ["x"]),
+                             {"authenticated": False, "error": "invalid bearer token"})
+
+    def test_tokenreview_malformed(self):
+        for body in (b"not json", b"[]", {"spec": "x"}, {"spec": {}}, {"spec": {"token": ""}},
+                     {"spec": {"token": 5}}, {"spec": {"token": "t", "audiences": "a"}},
+                     {"kind": "Pod", "spec": {"token": "t"}},
+                     {"apiVersion": "authentication.k8s.io/v1beta1", "spec": {"token": "t"}}):
+            status, reply = self.post(TOKENREVIEWS, body)
+            self.assertEqual((status, reply["kind"], reply["reason"], reply["code"]),
+                             (400, "Status", "BadRequest", 400), body)
+
+    def test_reviews_and_configmap_need_caller_token(self):
+        before = self.control("GET", "/_control/counts")
+        for headers in ({}, {"Authorization": "Bearer hpa-token"}, {"Authorization": "Basic eDp5"}):
+            for method, path in (("POST", TOKENREVIEWS), ("POST", SARS), ("GET", AUTH_CM)):
+                body = {"spec": {"token": "hpa-token"}} if method == "POST" else None
+                status, _, data = request(self.port, method, path, body=body, headers=headers)
+                self.assertEqual((status, json.loads(data)), (401, UNAUTHORIZED), (path, headers))
+        self.assertEqual(self.control("GET", "/_control/counts"), before)
+
+    def test_sar_resource_attributes(self):
+        hpa_groups = ["system:serviceaccounts", "system:authenticated"]
+        metric = {"namespace": "team-a", "verb": "get", "group": "custom.metrics.k8s.io",
+                  "version": "v1beta2", "resource": "pods", "subresource": "queue_ratio", "name": "*"}
+        self.assert_allowed(self.sar(HPA_USER, hpa_groups, resource=metric), 1)
+        self.assert_allowed(self.sar(HPA_USER, hpa_groups, resource={**metric, "verb": "list", "namespace": ""}), 1)
+        self.assert_denied(self.sar(HPA_USER, hpa_groups, resource={**metric, "verb": "watch"}))
+        self.assert_denied(self.sar(HPA_USER, hpa_groups, resource={**metric, "group": "", "version": "v1"}))
+        self.assert_denied(self.sar("nobody", ["system:authenticated"], resource=metric))
+        self.assert_allowed(self.sar("someone", ["x", "system:masters"],
+                                     resource={"verb": "delete", "resource": "secrets", "namespace": "kube-system"}), 0)
+        self.assert_denied(self.sar("system:masters", [], resource=metric))  # a user, not the group
+
+    def test_sar_non_resource_attributes(self):
+        nobody = ("nobody", ["system:authenticated"])
+        for path in ("/apis", "/apis/custom.metrics.k8s.io/v1beta2", "/api/v1", "/openapi/v2",
+                     "/openapi/v3/apis/custom.metrics.k8s.io/v1beta2", "/version", "/healthz", "/readyz", "/livez"):
+            self.assert_allowed(self.sar(*nobody, non_resource={"path": path, "verb": "get"}), 2)
+        for path in ("/apisx", "/openapi", "/metrics", "/healthz/etcd", "/"):
+            self.assert_denied(self.sar(*nobody, non_resource={"path": path, "verb": "get"}))
+        self.assert_denied(self.sar(*nobody, non_resource={"path": "/apis", "verb": "post"}))
+        self.assert_denied(self.sar("nobody", [], non_resource={"path": "/apis", "verb": "get"}))
+        self.assert_allowed(self.sar("", ["system:masters"], non_resource={"path": "/metrics", "verb": "post"}), 0)
+
+    def test_sar_invalid(self):
+        attrs = {"path": "/apis", "verb": "get"}
+        for spec in ({}, {"user": "nobody"}, {"nonResourceAttributes": attrs},
+                     {"user": "nobody", "nonResourceAttributes": attrs, "resourceAttributes": {"verb": "get"}}):
+            status, reply = self.post(SARS, {"spec": spec})
+            self.assertEqual((status, reply["reason"], reply["code"]), (422, "Invalid", 422), spec)
+            self.assertTrue(reply["message"].startswith('SubjectAccessReview.authorization.k8s.io "" is invalid: '))
+        for body in (b"{", {"spec": []}, {"spec": {"user": 5, "nonResourceAttributes": attrs}},
+                     {"spec": {"user": "a", "groups": "g", "nonResourceAttributes": attrs}},
+                     {"spec": {"user": "a", "resourceAttributes": "pods"}},
+                     {"spec": {"user": "a", "nonResourceAttributes": {"path": 1}}},
+                     {"kind": "TokenReview", "spec": {"user": "a", "nonResourceAttributes": attrs}}):
+            status, reply = self.post(SARS, body)
+            self.assertEqual((status, reply["reason"]), (400, "BadRequest"), body)
+
+    def test_policy_replacement(self):
+        self.addCleanup(request, self.port, "DELETE", "/_control/policy")
+        policy = [
+            {"users": ["nobody"], "verbs": ["get"], "apiGroups": [""], "resources": ["pods", "*/log"],
+             "namespaces": ["team-a"]},
+            {"groups": ["auditors"], "verbs": ["*"], "nonResourceURLs": ["/metrics", "/debug/*"]},
+        ]
+        self.assertEqual(self.control("POST", "/_control/policy", policy)["rules"], 2)
+        self.assertEqual(self.control("GET", "/_control/policy"), policy)
+        pods = {"namespace": "team-a", "verb": "get", "group": "", "version": "v1", "resource": "pods"}
+        self.assert_allowed(self.sar("nobody", resource=pods), 0)
+        self.assert_allowed(self.sar("nobody", resource={**pods, "subresource": "log"}), 0)
+        self.assert_allowed(self.sar("nobody", resource={**pods, "resource": "services", "subresource": "log"}), 0)
+        self.assert_denied(self.sar("nobody", resource={**pods, "subresource": "status"}))
+        self.assert_denied(self.sar("nobody", resource={**pods, "namespace": "team-b"}))
+        self.assert_denied(self.sar("nobody", resource={**pods, "group": "apps"}))
+        self.assert_denied(self.sar("nobody", resource={**pods, "verb": "list"}))
+        self.assert_denied(self.sar(HPA_USER, resource={**pods, "group": "custom.metrics.k8s.io"}))
+        self.assert_denied(self.sar("nobody", ["system:authenticated"], non_resource={"path": "/apis", "verb": "get"}))
+        self.assert_allowed(self.sar("x", ["auditors"], non_resource={"path": "/debug/pprof/heap", "verb": "post"}), 1)
+        self.assert_allowed(self.sar("x", ["auditors"], non_resource={"path": "/metrics", "verb": "get"}), 1)
+        self.assert_denied(self.sar("x", ["auditors"], non_resource={"path": "/metrics/x", "verb": "get"}))
+        self.assert_denied(self.sar("x", ["auditors"], resource=pods))  # URL rules never grant resources
+
+        # A matching deny rule wins over an earlier allow.
+        self.control("POST", "/_control/policy", [
+            {"users": ["nobody"], "verbs": ["*"], "resources": ["*"]},
+            {"users": ["*"], "verbs": ["get"], "resources": ["secrets"], "namespaces": ["kube-system"], "deny": True},
+        ])
+        self.assert_allowed(self.sar("nobody", resource={**pods, "resource": "secrets"}), 0)
+        self.assertEqual(self.sar("nobody", resource={**pods, "resource": "secrets", "namespace": "kube-system"}),
+                         {"allowed": False, "denied": True, "reason": "denied by stand-in policy rule 1"})
+
+        for bad in ({}, [{"users": ["x"]}], [{"verbs": "get"}], [{"verbs": ["get"], "bogus": []}],
+                    [{"verbs": ["get"], "deny": "yes"}], ["rule"]):
+            status, _, data = request(self.port, "POST", "/_control/policy", body=bad)
+            self.assertEqual(status, 400, (bad, data))
+        self.assertEqual(self.control("DELETE", "/_control/policy")["rules"], 3)
+        self.assert_allowed(self.sar(HPA_USER, resource={**pods, "group": "custom.metrics.k8s.io"}), 1)
+
+    def test_token_table_replacement(self):
+        self.addCleanup(request, self.port, "DELETE", "/_control/tokens")
+        extra = {"scopes.example.com/x": ["a", "b"]}
+        table = {"fresh-token-1234": {"username": "alice", "uid": "u-1", "groups": ["devs"], "extra": extra}}
+        status, _, data = request(self.port, "POST", "/_control/tokens", body=table)
+        self.assertEqual(status, 200)
+        self.assertEqual(json.loads(data)["tokens"], 1)
+        self.assertNotIn(b"fresh-token-1234", data)
+        self.assertEqual(self.token_review("fresh-token-1234")["user"],
+                         {"username": "alice", "uid": "u-1", "groups": ["devs"], "extra": extra})
+        self.assertIs(self.token_review("hpa-token")["authenticated"], False)
+        for bad in ([], {"secret-bad-token": {"groups": []}}, {"secret-bad-token": {"username": "x", "groups": "g"}},
+                    {"secret-bad-token": {"username": "x", "extra": {"k": "v"}}},
+                    {"secret-bad-token": {"username": "x", "password": "p"}}, {"": {"username": "x"}}):
+            status, _, data = request(self.port, "POST", "/_control/tokens", body=bad)
+            self.assertEqual(status, 400, bad)
+            self.assertNotIn(b"secret-bad-token", data)
+        self.assertEqual(self.control("DELETE", "/_control/tokens")["tokens"], 3)
+        self.assertIs(self.token_review("hpa-token")["authenticated"], True)
+        self.assertIs(self.token_review("fresh-token-1234")["authenticated"], False)
+
+    def test_configmap_content(self):
+        status, cm = get_json(self.port, AUTH_CM)
+        self.assertEqual(status, 200)
+        self.assertEqual((cm["kind"], cm["apiVersion"]), ("ConfigMap", "v1"))
+        meta = cm["metadata"]
+        self.assertEqual((meta["name"], meta["namespace"]), ("extension-apiserver-authentication", "kube-system"))
+        self.assertRegex(meta["resourceVersion"], r"^[0-9]+$")
+        self.assertIn("uid", meta)
+        data = cm["data"]
+        self.assertEqual(set(data), {"client-ca-file", "requestheader-client-ca-file", "requestheader-allowed-names",
+                                     "requestheader-username-headers", "requestheader-group-headers",
+                                     "requestheader-extra-headers-prefix"})
+        self.assertEqual(json.loads(data["requestheader-allowed-names"]), ["front-proxy-client"])
+        self.assertEqual(json.loads(data["requestheader-username-headers"]), ["X-Remote-User"])
+        self.assertEqual(json.loads(data["requestheader-group-headers"]), ["X-Remote-Group"])
+        self.assertEqual(json.loads(data["requestheader-extra-headers-prefix"]), ["X-Remote-Extra-"])
+        self.assertEqual(data["requestheader-client-ca-file"], read_text(self.pki("front-proxy-ca.crt")))
+        self.assertEqual(data["client-ca-file"], read_text(self.pki("client-ca.crt")))
+        self.assertNotEqual(data["client-ca-file"], data["requestheader-client-ca-file"])
+        for key in ("client-ca-file", "requestheader-client-ca-file"):
+            self.assertTrue(data[key].startswith("-----BEGIN CERTIFICATE-----\n"))
+            self.assertTrue(data[key].endswith("-----END CERTIFICATE-----\n"))
+        for path in ("/api/v1/namespaces/kube-system/configmaps/other",
+                     "/api/v1/namespaces/default/configmaps/extension-apiserver-authentication"):
+            status, body = get_json(self.port, path)
+            self.assertEqual((status, body["reason"]), (404, "NotFound"), path)
+
+    def test_configmap_merge_and_reset(self):
+        self.addCleanup(request, self.port, "DELETE", "/_control/configmap")
+        _, before = get_json(self.port, AUTH_CM)
+        rogue_ca = read_text(self.pki("rogue-ca.crt"))
+        reply = self.control("POST", "/_control/configmap", {"data": {
+            "requestheader-allowed-names": json.dumps(["front-proxy-client", "aggregator"]),
+            "requestheader-client-ca-file": rogue_ca,
+            "requestheader-extra-headers-prefix": None, "new-key": "v"}})
+        _, after = get_json(self.port, AUTH_CM)
+        self.assertEqual(after, reply["configmap"])
+        self.assertEqual(after["metadata"]["resourceVersion"], reply["resourceVersion"])
+        self.assertGreater(int(after["metadata"]["resourceVersion"]), int(before["metadata"]["resourceVersion"]))
+        self.assertEqual(after["metadata"]["uid"], before["metadata"]["uid"])
+        expected = {k: v for k, v in before["data"].items() if k != "requestheader-extra-headers-prefix"}
+        expected.update({"requestheader-allowed-names": '["front-proxy-client", "aggregator"]',
+                         "requestheader-client-ca-file": rogue_ca, "new-key": "v"})
+        self.assertEqual(after["data"], expected)
+        # The ConfigMap shares the cluster-wide resourceVersion sequence.
+        _, pods = get_json(self.port, "/api/v1/pods?limit=1")
+        self.assertGreaterEqual(int(pods["metadata"]["resourceVersion"]), int(after["metadata"]["resourceVersion"]))
+        for bad in ({}, {"data": "x"}, {"data": {"k": 1}}, {"data": {"k": ["v"]}}):
+            status, _, _ = request(self.port, "POST", "/_control/configmap", body=bad)
+            self.assertEqual(status, 400, bad)
+        reset = self.control("DELETE", "/_control/configmap")["configmap"]
+        self.assertEqual(reset["data"], before["data"])
+        self.assertGreater(int(reset["metadata"]["resourceVersion"]), int(after["metadata"]["resourceVersion"]))
+
+    def test_pki_files(self):
+        self.assertEqual(self.control("GET", "/_control/pki")["dir"], self.pki_dir)
+        self.assertEqual(sorted(os.listdir(self.pki_dir)),
+                         sorted(f"{stem}.{ext}" for stem in PKI_STEMS for ext in ("crt", "key")))
+        now = time.time()
+        for stem in PKI_STEMS:
+            crt, key = self.pki(f"{stem}.crt"), self.pki(f"{stem}.key")
+            self.assertEqual(os.stat(key).st_mode & 0o777, 0o600, key)
+            self.assertEqual(read_text(key).splitlines()[0], "-----BEGIN PRIVATE KEY-----")  # unencrypted
+            rc, out = run_openssl("x509", "-in", crt, "-noout", "-subject", "-startdate", "-enddate", "-pubkey",
+                                  "-ext", "basicConstraints,extendedKeyUsage")
+            self.assertEqual(rc, 0, out)
+            fields = dict(line.split("=", 1) for line in out.splitlines() if re.match(r"^(subject|not\w+)=", line))
+            cn = "front-proxy-ca" if stem == "rogue-ca" else "front-proxy-client" if stem == "rogue-client" else stem
+            self.assertEqual(fields["subject"], f"CN = {cn}")
+            not_before = calendar.timegm(time.strptime(fields["notBefore"], "%b %d %H:%M:%S %Y %Z"))
+            not_after = calendar.timegm(time.strptime(fields["notAfter"], "%b %d %H:%M:%S %Y %Z"))
+            self.assertAlmostEqual(now - not_before, 86400, delta=600)
+            self.assertAlmostEqual(not_after - now, 365 * 86400, delta=600)
+            if stem.endswith("-ca"):
+                self.assertIn("CA:TRUE", out)
+                self.assertNotIn("TLS Web Client Authentication", out)
+            else:
+                self.assertIn("CA:FALSE", out)
+                self.assertIn("TLS Web Client Authentication", out)
+            rc, pub = run_openssl("pkey", "-in", key, "-pubout", "-text_pub")
+            self.assertEqual(rc, 0, pub)
+            self.assertIn("NIST CURVE: P-256", pub)
+            self.assertIn(pub.split("-----END PUBLIC KEY-----")[0], out, f"{stem}.key does not match {stem}.crt")
+
+        def verify(ca, cert):
+            return run_openssl("verify", "-CAfile", self.pki(ca), "-purpose", "sslclient", self.pki(cert))
+        for cert in ("front-proxy-client.crt", "not-allowed-client.crt"):
+            rc, out = verify("front-proxy-ca.crt", cert)
+            self.assertEqual((rc, out.strip()), (0, f"{self.pki(cert)}: OK"))
+        self.assertEqual(verify("rogue-ca.crt", "rogue-client.crt")[0], 0)
+        for ca, cert in (("front-proxy-ca.crt", "rogue-client.crt"), ("rogue-ca.crt", "front-proxy-client.crt"),
+                         ("client-ca.crt", "front-proxy-client.crt")):
+            rc, out = verify(ca, cert)
+            self.assertNotEqual(rc, 0, f"{cert} must not verify against {ca}: {out}")
+
+    def test_counts_and_request_log(self):
+        before = self.control("GET", "/_control/counts")
+        self.assertEqual(set(before), {"tokenreviews", "subjectaccessreviews", "configmap_gets"})
+        self.token_review("hpa-token")
+        self.token_review("unknown-token")
+        request(self.port, "POST", TOKENREVIEWS, body={"spec": {"token": "nobody-token"}})  # no caller auth
+        self.sar("nobody", ["system:authenticated"], non_resource={"path": "/apis", "verb": "get"})
+        self.sar(HPA_USER, resource={"verb": "get", "group": "custom.metrics.k8s.io", "resource": "pods"})
+        self.post(SARS, {"spec": {}})  # 422, still a review that was made
+        get_json(self.port, AUTH_CM)
+        get_json(self.port, "/api/v1/namespaces/kube-system/configmaps/missing")
+        after = self.control("GET", "/_control/counts")
+        self.assertEqual({k: after[k] - before[k] for k in after},
+                         {"tokenreviews": 2, "subjectaccessreviews": 3, "configmap_gets": 2})
+        status, _, data = request(self.port, "GET", "/_control/requests")
+        self.assertEqual(status, 200)
+        entries = [(e["method"], e["path"], e["authorization"]) for e in json.loads(data)[-9:]]
+        self.assertEqual(entries, [
+            ("POST", TOKENREVIEWS, True), ("POST", TOKENREVIEWS, True), ("POST", TOKENREVIEWS, False),
+            ("POST", SARS, True), ("POST", SARS, True), ("POST", SARS, True), ("GET", AUTH_CM, True),
+            ("GET", "/api/v1/namespaces/kube-system/configmaps/missing", True), ("GET", "/_control/counts", False)])
+        self.assertEqual(self.control("DELETE", "/_control/counts"), after)
+        self.assertEqual(self.control("GET", "/_control/counts"),
+                         {"tokenreviews": 0, "subjectaccessreviews": 0, "configmap_gets": 0})
+        # Tokens never show up in control output or the (verbose) log.
+        outputs = [data] + [request(self.port, "GET", p)[2] for p in ("/_control/counts", "/_control/pki",
+                                                                       "/_control/policy")]
+        outputs.append(read_text(os.path.join(self.tmp.name, "kube.stderr")).encode())
+        for output in outputs:
+            for token in (TOKEN, "hpa-token", "nobody-token", "unknown-token"):
+                self.assertNotIn(token.encode(), output)
+
+
+class KubeStandinAuthStartupTest(unittest.TestCase):
+    """--tokens replaces the default table; without --pki-dir the PKI lives in a temp dir."""
+
+    def test_tokens_file_and_temp_pki(self):
+        with tempfile.TemporaryDirectory() as d:
+            tokens_file = os.path.join(d, "tokens.json")
+            write_json_atomic(tokens_file, {"file-token": {"username": "carol", "groups": ["g"]}})
+            proc, port = start_fixture(KUBE_STANDIN, ["--tokens", tokens_file], d, "kube")
+            try:
+                def review(token):
+                    status, _, data = request(port, "POST", TOKENREVIEWS, body={"spec": {"token": token}},
+                                              headers=AUTH)
+                    self.assertEqual(status, 201, data)
+                    return json.loads(data)["status"]
+                self.assertEqual(review("file-token"),
+                                 {"authenticated": True, "user": {"username": "carol", "groups": ["g"]}})
+                self.assertIs(review("hpa-token")["authenticated"], False)
+                request(port, "POST", "/_control/tokens", body={"other": {"username": "dave"}})
+                self.assertIs(review("file-token")["authenticated"], False)
+                request(port, "DELETE", "/_control/tokens")
+                self.assertIs(review("file-token")["authenticated"], True)
+                status, pki = get_json(port, "/_control/pki", headers={})
+                self.assertEqual(status, 200)
+                pki_dir = pki["dir"]
+                self.assertTrue(os.path.isdir(pki_dir))
+                self.assertFalse(pki_dir.startswith(d))
+                self.assertEqual(len(pki["files"]), 12)
+                _, cm = get_json(port, AUTH_CM)
+                self.assertEqual(cm["data"]["requestheader-client-ca-file"],
+                                 read_text(pki["files"]["front-proxy-ca.crt"]))
+            finally:
+                rc = stop_process(proc)
+            self.assertEqual(rc, 0)
+            self.assertFalse(os.path.exists(pki_dir), "temp PKI dir not removed on exit")
+
+            write_json_atomic(tokens_file, {"secret-file-token": {"username": ""}})
+            with self.assertRaises(RuntimeError) as ctx:
+                start_fixture(KUBE_STANDIN, ["--tokens", tokens_file], d, "bad")
+            self.assertIn("cannot load tokens", str(ctx.exception))
+            self.assertNotIn("secret-file-token", str(ctx.exception))
 
 
 class KubeStandinShutdownTest(unittest.TestCase):

@@ -15,13 +15,13 @@ public struct ServerConfiguration: Sendable {
     public var bindAddress: String
     /// The port; 0 picks a free one.
     public var port: Int
-    /// The serving certificate; nil serves plain HTTP/1.1 (only for tests through the router).
-    public var certificate: ServingCertificate?
+    /// The serving certificate, swapped on rotation; nil serves plain HTTP/1.1 (only for tests).
+    public var certificates: ServingCertificateStore?
 
-    public init(bindAddress: String = "0.0.0.0", port: Int = 6443, certificate: ServingCertificate?) {
+    public init(bindAddress: String = "0.0.0.0", port: Int = 6443, certificates: ServingCertificateStore?) {
         self.bindAddress = bindAddress
         self.port = port
-        self.certificate = certificate
+        self.certificates = certificates
     }
 }
 
@@ -29,43 +29,57 @@ public struct ServerConfiguration: Sendable {
 ///
 /// - Parameters:
 ///   - provider: Where metric values come from.
+///   - auth: Authentication and authorization; `.insecureLocal` turns both off.
 ///   - metricsFactory: Where request counts and latencies go.
 ///   - metricsText: Renders `/metrics`.
 public func buildRouter<Provider: CustomMetricsProvider>(
     provider: Provider,
+    auth: AuthConfiguration,
     metricsFactory: any MetricsFactory = MetricsSystem.factory,
     metricsText: @escaping @Sendable () -> String = { "" }
-) -> Router<BasicRequestContext> {
-    let router = Router(context: BasicRequestContext.self)
+) -> Router<AdapterRequestContext> {
+    let router = Router(context: AdapterRequestContext.self)
     router.add(middleware: StatusMiddleware(metricsFactory: metricsFactory))
-    CustomMetricsController<Provider, BasicRequestContext>(provider: provider).addRoutes(to: router)
-    HealthController<BasicRequestContext>(metricsText: metricsText).addRoutes(to: router)
+    router.add(middleware: AuthMiddleware(configuration: auth))
+    CustomMetricsController<Provider, AdapterRequestContext>(provider: provider).addRoutes(to: router)
+    HealthController<AdapterRequestContext>(metricsText: metricsText).addRoutes(to: router)
     return router
 }
 
 /// The HTTPS application: TLS with HTTP/2 negotiated through ALPN, HTTP/1.1 otherwise, on one port.
 ///
+/// A client certificate is requested but not required; it is verified against the front-proxy CA by
+/// `AuthMiddleware`, per request, so a CA rotation needs no new TLS context.
+///
 /// - Parameters:
 ///   - router: From `buildRouter`.
 ///   - configuration: Address, port and certificate.
-///   - services: Background services to run beside the server (the pod cache).
+///   - services: Background services to run beside the server (the pod cache, reloaders).
+///   - shutdownTimeout: How long in-flight requests may take after SIGTERM.
 ///   - onServerRunning: Called with the bound channel once listening (tests read the port from it).
 public func buildApplication(
-    router: Router<BasicRequestContext>,
+    router: Router<AdapterRequestContext>,
     configuration: ServerConfiguration,
     services: [any Service] = [],
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     let server: HTTPServerBuilder
-    if let certificate = configuration.certificate {
+    if let store = configuration.certificates {
+        let certificate = store.certificate
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: certificate.chain.map { .certificate($0) },
             privateKey: .privateKey(certificate.privateKey)
         )
         tls.minimumTLSVersion = .tlsv12
+        tls.certificateVerification = .optionalVerification
+        tls.sslContextCallback = store.contextCallback
         server = try .http2Upgrade(
-            tlsChannelConfiguration: HummingbirdHTTP2.TLSChannelConfiguration(tlsConfiguration: tls)
+            tlsChannelConfiguration: HummingbirdHTTP2.TLSChannelConfiguration(
+                tlsConfiguration: tls,
+                // Accept any presented chain here; AuthMiddleware decides what it proves.
+                customVerificationCallback: { _, promise in promise.succeed(.certificateVerified) }
+            )
         )
     } else {
         server = .http1()

@@ -54,6 +54,13 @@ public struct KubernetesAPIClient: Sendable {
         return (response.status.code, Data(body.readableBytesView))
     }
 
+    /// A POST of a JSON body whose whole answer is read, within `timeout`.
+    func post(_ path: String, body: Data, timeout: TimeAmount = .seconds(10)) async throws -> (status: UInt, body: Data) {
+        let response = try await httpClient.execute(request(path, method: .POST, body: body), timeout: timeout)
+        let collected = try await response.body.collect(upTo: 16 << 20)
+        return (response.status.code, Data(collected.readableBytesView))
+    }
+
     /// Opens a streaming GET (a watch); the caller reads `body` line by line.
     func stream(_ pathAndQuery: String, headTimeout: TimeAmount = .seconds(30)) async throws -> HTTPClientResponse {
         try await httpClient.execute(request(pathAndQuery), timeout: headTimeout)

@@ -74,6 +74,47 @@ struct AdapterOptions: ParsableArguments {
     @Option(name: .customLong("pods-file"), help: "Local runs without a cluster: take pods from this YAML file (re-read on change) instead of the Kubernetes API.")
     var podsFile: String?
 
+    // MARK: Authentication and authorization
+
+    @Flag(name: .customLong("insecure-local-mode"), help: "DANGER: serve every caller without authentication or authorization. For local runs without a cluster only; logs a warning.")
+    var insecureLocalMode = false
+
+    @Option(name: .customLong("requestheader-client-ca-file"), help: "PEM CA of the front proxy (kube-aggregator). Default: requestheader-client-ca-file from ConfigMap kube-system/extension-apiserver-authentication. Re-read periodically.")
+    var requestheaderClientCAFile: String?
+
+    @Option(name: .customLong("requestheader-allowed-names"), help: "Comma-separated common names allowed for the front-proxy client certificate (empty: any name the CA signed). With the ConfigMap, its list is used.")
+    var requestheaderAllowedNames: String?
+
+    @Option(name: .customLong("requestheader-username-headers"), help: "Comma-separated headers holding the user name.")
+    var requestheaderUsernameHeaders = "X-Remote-User"
+
+    @Option(name: .customLong("requestheader-group-headers"), help: "Comma-separated headers holding the groups.")
+    var requestheaderGroupHeaders = "X-Remote-Group"
+
+    @Option(name: .customLong("requestheader-extra-headers-prefix"), help: "Comma-separated prefixes of headers holding extra user attributes.")
+    var requestheaderExtraHeadersPrefix = "X-Remote-Extra-"
+
+    @Option(name: .customLong("requestheader-refresh-interval"), help: "How often the front-proxy CA and names are re-read.")
+    var requestheaderRefreshInterval = "30s"
+
+    @Option(name: .customLong("authentication-token-webhook-cache-ttl"), help: "How long TokenReview answers are cached.")
+    var tokenCacheTTL = "10s"
+
+    @Option(name: .customLong("authorization-webhook-cache-authorized-ttl"), help: "How long allowed SubjectAccessReview answers are cached.")
+    var authorizedCacheTTL = "10s"
+
+    @Option(name: .customLong("authorization-webhook-cache-unauthorized-ttl"), help: "How long denied SubjectAccessReview answers are cached.")
+    var unauthorizedCacheTTL = "10s"
+
+    @Option(name: .customLong("authorization-always-allow-paths"), help: "Comma-separated paths served without authentication or authorization.")
+    var alwaysAllowPaths = "/healthz,/readyz,/livez"
+
+    @Option(name: .customLong("shutdown-timeout"), help: "After SIGTERM, how long in-flight requests may take before the process exits.")
+    var shutdownTimeout = "20s"
+
+    @Option(name: .customLong("tls-reload-interval"), help: "How often --tls-cert-file and --tls-private-key-file are checked for changes.")
+    var tlsReloadInterval = "10s"
+
     // MARK: Logging
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")

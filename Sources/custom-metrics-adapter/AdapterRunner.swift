@@ -1,3 +1,4 @@
+import CustomMetricsAPI
 import CustomMetricsServer
 import Hummingbird
 import KubernetesClient
@@ -24,12 +25,10 @@ struct AdapterRunner {
 
         // Everything that can fail on bad input is read before any HTTP client exists, so an error
         // ends the process with its message rather than with an unclosed client.
-        let kubeConfig: KubeConfig?
-        switch settings.podSource {
-        case .file: kubeConfig = nil
-        case .kubeconfig(let path): kubeConfig = try KubeConfig.load(path: path)
-        case .inCluster: kubeConfig = try KubeConfig.inCluster()
-        }
+        let needsKubernetes: Bool
+        if case .file = settings.podSource { needsKubernetes = !settings.auth.insecureLocalMode } else { needsKubernetes = true }
+        let kubeConfig: KubeConfig? = needsKubernetes
+            ? try (settings.kubeconfigPath.map { try KubeConfig.load(path: $0) } ?? KubeConfig.inCluster()) : nil
         let podsFile: PodsFile?
         if case .file(let path) = settings.podSource {
             logger.warning("pods come from a local file, not the Kubernetes API", metadata: ["pods-file": "\(path)"])
@@ -40,25 +39,60 @@ struct AdapterRunner {
 
         let prometheus = try PrometheusHTTPClient(configuration: settings.prometheus)
         var services: [any Service] = []
-        var kubernetes: KubernetesAPIClient?
+        let kubernetes = kubeConfig.map { KubernetesAPIClient(config: $0) }
         let pods: any PodDirectory
-        if let kubeConfig {
-            let client = KubernetesAPIClient(config: kubeConfig)
-            kubernetes = client
-            let cache = PodCache(client: client, logger: logger)
+        if let podsFile {
+            pods = podsFile
+        } else if let kubernetes {
+            let cache = PodCache(client: kubernetes, logger: logger)
             services.append(cache)
             pods = cache
-        } else if let podsFile {
-            pods = podsFile
         } else {
             try? await prometheus.shutdown()
             throw SettingsError("no pod source")
         }
 
+        let auth: AuthConfiguration
+        if settings.auth.insecureLocalMode || kubernetes == nil {
+            logger.warning("INSECURE LOCAL MODE: every caller is served without authentication or authorization")
+            auth = .insecureLocal
+        } else if let kubernetes {
+            let reviewer = KubernetesReviewer(client: kubernetes)
+            let requestHeader = RequestHeaderAuthenticator()
+            let source: any RequestHeaderSource
+            if let caFile = self.settings.auth.requestHeaderCAFile {
+                source = RequestHeaderFile(caFile: caFile, template: self.settings.auth.requestHeaderTemplate)
+            } else {
+                source = reviewer
+            }
+            let refresher = RequestHeaderRefresher(
+                authenticator: requestHeader, source: source, interval: settings.auth.refreshInterval, logger: logger
+            )
+            await refresher.refresh()
+            services.append(refresher)
+            auth = AuthConfiguration(
+                tokenReviewer: reviewer,
+                accessReviewer: reviewer,
+                requestHeader: requestHeader,
+                alwaysAllowPaths: settings.auth.alwaysAllowPaths,
+                tokenCacheTTL: settings.auth.tokenCacheTTL,
+                authorizedCacheTTL: settings.auth.authorizedCacheTTL,
+                unauthorizedCacheTTL: settings.auth.unauthorizedCacheTTL
+            )
+        } else {
+            auth = .insecureLocal
+        }
+        if let files = settings.certificateFiles, let store = settings.server.certificates {
+            services.append(ServingCertificateReloader(
+                store: store, certificateFile: files.certificate, privateKeyFile: files.key,
+                interval: settings.tlsReloadInterval, logger: logger
+            ))
+        }
+
         let provider = PrometheusMetricsProvider(
             rules: settings.rules, prometheus: prometheus, pods: pods, logger: logger, metricsFactory: factory
         )
-        let router = buildRouter(provider: provider, metricsFactory: factory, metricsText: { registry.emitToString() })
+        let router = buildRouter(provider: provider, auth: auth, metricsFactory: factory, metricsText: { registry.emitToString() })
         let logger = self.logger
         let settings = self.settings
         let app: any ApplicationProtocol
@@ -81,13 +115,15 @@ struct AdapterRunner {
             try? await kubernetes?.shutdown()
             throw error
         }
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: app)] + services.map { .init(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
+        // The server stops accepting on SIGTERM and drains in-flight requests; past the bound, the
+        // remaining work is cancelled.
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [.init(service: app)] + services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
         )
+        groupConfiguration.maximumGracefulShutdownDuration = settings.shutdownTimeout
+        let group = ServiceGroup(configuration: groupConfiguration)
         let outcome: Result<Void, any Error>
         do {
             try await group.run()

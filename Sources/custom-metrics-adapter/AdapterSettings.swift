@@ -1,3 +1,4 @@
+import CustomMetricsAPI
 import CustomMetricsServer
 import Foundation
 import MetricRules
@@ -11,12 +12,29 @@ struct AdapterSettings {
         case inCluster
     }
 
+    struct Auth {
+        var insecureLocalMode: Bool
+        var requestHeaderCAFile: String?
+        var requestHeaderTemplate: RequestHeaderConfiguration
+        var refreshInterval: Duration
+        var tokenCacheTTL: Duration
+        var authorizedCacheTTL: Duration
+        var unauthorizedCacheTTL: Duration
+        var alwaysAllowPaths: [String]
+    }
+
     var server: ServerConfiguration
     var certificateSource: String
+    var certificateFiles: (certificate: String, key: String)?
+    var tlsReloadInterval: Duration
+    var auth: Auth
+    var shutdownTimeout: Duration
     var rules: RuleSet
     var rulesSource: String
     var prometheus: PrometheusClientConfiguration
     var podSource: PodSource
+    /// The kubeconfig for pods and reviews; nil means in-cluster.
+    var kubeconfigPath: String?
 
     init(_ options: AdapterOptions) throws {
         if let config = options.config {
@@ -41,7 +59,9 @@ struct AdapterSettings {
         switch (options.tlsCertFile, options.tlsPrivateKeyFile) {
         case (let cert?, let key?):
             certificate = try ServingCertificate.load(certificateFile: cert, privateKeyFile: key)
+            certificateFiles = (cert, key)
         case (nil, nil):
+            certificateFiles = nil
             let namespace = options.serviceNamespace ?? ProcessInfo.processInfo.environment["POD_NAMESPACE"] ?? "custom-metrics"
             certificate = try ServingCertificate.selfSigned(
                 in: options.certDir,
@@ -52,7 +72,29 @@ struct AdapterSettings {
         }
         certificateSource = certificate.source
         guard (0...65535).contains(options.securePort) else { throw SettingsError("--secure-port must be 0-65535") }
-        server = ServerConfiguration(bindAddress: options.bindAddress, port: options.securePort, certificate: certificate)
+        server = ServerConfiguration(bindAddress: options.bindAddress, port: options.securePort, certificates: ServingCertificateStore(certificate))
+        tlsReloadInterval = try Self.duration(options.tlsReloadInterval, flag: "--tls-reload-interval")
+        shutdownTimeout = try Self.duration(options.shutdownTimeout, flag: "--shutdown-timeout")
+
+        func list(_ text: String) -> [String] {
+            text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        auth = Auth(
+            insecureLocalMode: options.insecureLocalMode,
+            requestHeaderCAFile: options.requestheaderClientCAFile,
+            requestHeaderTemplate: RequestHeaderConfiguration(
+                clientCAPEM: "",
+                allowedNames: list(options.requestheaderAllowedNames ?? ""),
+                usernameHeaders: list(options.requestheaderUsernameHeaders),
+                groupHeaders: list(options.requestheaderGroupHeaders),
+                extraHeaderPrefixes: list(options.requestheaderExtraHeadersPrefix)
+            ),
+            refreshInterval: try Self.duration(options.requestheaderRefreshInterval, flag: "--requestheader-refresh-interval"),
+            tokenCacheTTL: try Self.duration(options.tokenCacheTTL, flag: "--authentication-token-webhook-cache-ttl"),
+            authorizedCacheTTL: try Self.duration(options.authorizedCacheTTL, flag: "--authorization-webhook-cache-authorized-ttl"),
+            unauthorizedCacheTTL: try Self.duration(options.unauthorizedCacheTTL, flag: "--authorization-webhook-cache-unauthorized-ttl"),
+            alwaysAllowPaths: list(options.alwaysAllowPaths)
+        )
 
         guard let timeout = Self.duration(options.prometheusQueryTimeout) else {
             throw SettingsError("--prometheus-query-timeout \"\(options.prometheusQueryTimeout)\" is not a duration such as 5s or 1500ms")
@@ -80,13 +122,24 @@ struct AdapterSettings {
             headers: headers
         )
 
+        kubeconfigPath = options.kubeconfig
         if let file = options.podsFile {
+            guard options.insecureLocalMode || options.kubeconfig != nil else {
+                throw SettingsError(
+                    "--pods-file has no Kubernetes API to authenticate callers with: add --insecure-local-mode (local runs only)"
+                )
+            }
             podSource = .file(file)
         } else if let kubeconfig = options.kubeconfig {
             podSource = .kubeconfig(kubeconfig)
         } else {
             podSource = .inCluster
         }
+    }
+
+    static func duration(_ text: String, flag: String) throws -> Duration {
+        guard let value = duration(text) else { throw SettingsError("\(flag) \"\(text)\" is not a duration such as 10s, 1500ms or 1m") }
+        return value
     }
 
     /// `5s`, `1500ms`, `1m`.

@@ -48,6 +48,7 @@ struct RouterTests {
         let registry = PrometheusCollectorRegistry()
         let router = buildRouter(
             provider: TableProvider(),
+            auth: .insecureLocal,
             metricsFactory: PrometheusMetricsFactory(registry: registry),
             metricsText: { registry.emitToString() }
         )

@@ -227,6 +227,7 @@ class Stack:
         self.prom_config = os.path.join(self.workdir, "prometheus.yml")
         self.sd_file = os.path.join(self.workdir, "targets.json")
         self.standin_kubeconfig = os.path.join(self.workdir, "standin.kubeconfig")
+        self.pki_dir = os.path.join(self.workdir, "pki")
         self.kubeconfig = os.path.join(self.workdir, "adapter.kubeconfig")
         self.procs = {}
         self.triton_port = self.prom_port = self.standin_port = self.adapter_port = None
@@ -325,7 +326,7 @@ class Stack:
         port_file = os.path.join(self.workdir, "standin.port")
         proc = self._spawn("standin", [
             sys.executable, KUBE_STANDIN, "--port", "0", "--port-file", port_file, "--pods", self.pods_file,
-            "--kubeconfig-out", self.standin_kubeconfig])
+            "--kubeconfig-out", self.standin_kubeconfig, "--pki-dir", self.pki_dir])
         self.standin_port = self._wait_port_file(proc, port_file, 20)
 
     def _start_adapter(self, timeout=60):
@@ -341,7 +342,7 @@ class Stack:
                 raise Abort(f"adapter exited with {proc.popen.returncode}")
             if not os.path.exists(self.ca_file):
                 return False
-            return self.request("GET", "/readyz")[0] == 200
+            return self.request("GET", "/readyz", token=None)[0] == 200
         try:
             wait_for(ready, timeout, interval=0.25, what="adapter /readyz over HTTPS")
         except (AssertionError, RuntimeError) as exc:
@@ -362,19 +363,30 @@ class Stack:
             self._ssl = ssl.create_default_context(cafile=self.ca_file)
         return self._ssl
 
-    def request(self, method, path, headers=None, timeout=15):
-        """One HTTPS request (HTTP/1.1, CA = the adapter's generated ca.crt): (status, headers, body bytes)."""
+    #: The bearer token requests carry unless told otherwise: the stand-in's admin token, which its
+    #: TokenReview knows and its SubjectAccessReview policy allows (group system:masters).
+    auth_token = "standin-token"
+
+    def request(self, method, path, headers=None, timeout=15, token=...):
+        """One HTTPS request (HTTP/1.1, CA = the adapter's generated ca.crt): (status, headers, body bytes).
+
+        ``token`` defaults to ``auth_token``; ``None`` sends no Authorization header.
+        """
+        headers = dict(headers or {})
+        token = self.auth_token if token is ... else token
+        if token is not None and not any(k.lower() == "authorization" for k in headers):
+            headers["Authorization"] = f"Bearer {token}"
         conn = http.client.HTTPSConnection("127.0.0.1", self.adapter_port, timeout=timeout, context=self._context())
         try:
-            conn.request(method, path, headers=headers or {})
+            conn.request(method, path, headers=headers)
             resp = conn.getresponse()
             return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
         finally:
             conn.close()
 
-    def get(self, path, headers=None):
+    def get(self, path, headers=None, token=...):
         """GET over HTTPS: (status, parsed JSON) or (status, text) when the body is not JSON."""
-        status, _, body = self.request("GET", path, headers)
+        status, _, body = self.request("GET", path, headers, token=token)
         text = body.decode("utf-8", "replace")
         try:
             return status, json.loads(text)
@@ -410,10 +422,8 @@ class Stack:
     def write_kubeconfig(self, path=None):
         """A kubeconfig for kubectl talking to the adapter (CA = the generated ca.crt).
 
-        The user carries the stand-in's bearer token: the adapter does not authenticate yet,
-        but kubectl with a credential-less user on an https server PROMPTS for a username
-        ("Please enter Username") and fails with "error: EOF" without a terminal.  A token
-        is what the HPA-side client really sends, and the one a TokenReview would accept.
+        The user carries the stand-in's bearer token, which the adapter authenticates with a
+        TokenReview against the stand-in and authorizes with a SubjectAccessReview.
         """
         path = path or self.kubeconfig
         token = self.standin_token() or "e2e-test-token"
@@ -452,6 +462,7 @@ class Stack:
         """The HTTP version curl negotiated (``2`` or ``1.1``) and the status code, via -w."""
         res = subprocess.run([curl_bin(), "--http2" if http2 else "--http1.1", "-sS", "--max-time", "20",
                               "--cacert", self.ca_file, "-o", os.devnull,
+                              "-H", f"Authorization: Bearer {self.auth_token}",
                               "-w", "%{http_version} %{http_code}", self.base_url + path],
                              capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
         if res.returncode != 0:

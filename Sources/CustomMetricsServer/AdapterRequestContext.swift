@@ -1,0 +1,19 @@
+import CustomMetricsAPI
+import Hummingbird
+import NIOCore
+
+/// The request context of the adapter: the connection the request came on (for the client
+/// certificate) and, once authenticated, the user.
+public struct AdapterRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The channel of the request: the connection for HTTP/1.1, the stream (child of the connection) for HTTP/2.
+    public let channel: (any Channel)?
+    /// Set by `AuthMiddleware`.
+    public var user: UserInfo?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.channel = source.channel
+        self.user = nil
+    }
+}
