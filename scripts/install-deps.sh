@@ -3,7 +3,7 @@
 # Safe to run again; needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-packages=(prometheus libssl-dev libnghttp2-dev libcurl4-openssl-dev nghttp2-client curl python3)
+packages=(prometheus libssl-dev libnghttp2-dev libcurl4-openssl-dev nghttp2-client curl python3 python3-venv openssl)
 missing=()
 for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -21,12 +21,9 @@ fi
 
 swift_count=$(sed -n 's/.*✔ Test run with \([0-9]*\) tests\{0,1\} in.*/\1/p' .build/swift-test.log | tail -1)
 
-echo "==> manifests render with kubectl kustomize, without insecureSkipTLSVerify"
-kubectl kustomize manifests/base > .build/manifests.yaml
-if grep -q insecureSkipTLSVerify .build/manifests.yaml; then
-    echo "manifests must not use insecureSkipTLSVerify" >&2
-    exit 1
-fi
+echo "==> manifests: render, golden files, strict offline validation, no insecureSkipTLSVerify"
+bash scripts/render-manifests.sh --check
+bash scripts/check-manifests.sh
 
 echo "==> fixtures self-test"
 /usr/bin/python3 -m unittest scripts/test_fixtures.py 2>&1 | tee .build/fixtures-test.log

@@ -32,7 +32,8 @@ METRIC = "/apis/custom.metrics.k8s.io/v1beta2/namespaces/team-a/pods/%2A/triton:
 class Auth(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.stack = Stack(PODS, adapter_args=["--requestheader-refresh-interval", "1s"])
+        cls.stack = Stack(PODS, adapter_args=["--requestheader-refresh-interval", "1s",
+                                               "--authentication-token-webhook-cache-ttl", "1s"])
         cls.addClassCleanup(cls.stack.stop)
         cls.stack.start()
         cls.pki = cls.stack.pki_dir
@@ -83,6 +84,24 @@ class Auth(unittest.TestCase):
         after = self.counts()
         self.assertLessEqual(after["tokenreviews"] - before["tokenreviews"], 1)
         self.assertLessEqual(after["subjectaccessreviews"] - before["subjectaccessreviews"], 1)
+
+    def test_revoked_token_stops_working_after_the_cache_ttl(self):
+        tokens = {
+            "standin-token": {"username": "standin-admin", "groups": ["system:masters", "system:authenticated"]},
+            "hpa-token": {"username": HPA_USER, "groups": ["system:serviceaccounts", "system:authenticated"]},
+            "nobody-token": {"username": "nobody", "groups": ["system:authenticated"]},
+            "short-lived-token": {"username": HPA_USER, "groups": ["system:authenticated"]},
+        }
+        self.assertEqual(self.stack.standin("POST", "/_control/tokens", tokens)[0], 200)
+        try:
+            code, body = self.curl(METRIC, "-H", "Authorization: Bearer short-lived-token")
+            self.assertEqual(code, 200, body)
+            del tokens["short-lived-token"]
+            self.assertEqual(self.stack.standin("POST", "/_control/tokens", tokens)[0], 200)
+            wait_for(lambda: self.curl(METRIC, "-H", "Authorization: Bearer short-lived-token")[0] == 401, 10,
+                     what="the revoked token to be refused once its cache entry expires")
+        finally:
+            self.stack.standin("DELETE", "/_control/tokens")
 
     def test_front_proxy_certificate_with_headers_over_http2_and_http1(self):
         for http2 in (True, False):
