@@ -36,11 +36,9 @@ struct StatusMiddleware<Context: RequestContext>: RouterMiddleware {
     /// A low-cardinality label for the request's path.
     static func kind(of path: String) -> String {
         guard path.hasPrefix(MetricsRequest.prefix) else {
-            switch path {
-            case "/healthz", "/livez", "/readyz": return "health"
-            case "/metrics": return "metrics"
-            default: return path.hasPrefix("/openapi") ? "openapi" : "other"
-            }
+            if HealthController<Context>.healthPaths.contains(path) { return "health" }
+            if path == "/metrics" { return "metrics" }
+            return path.hasPrefix("/openapi") ? "openapi" : "other"
         }
         let depth = path.dropFirst(MetricsRequest.prefix.count).split(separator: "/").count
         return depth <= 1 ? "discovery" : "metric"

@@ -25,12 +25,12 @@ struct AdapterRunner {
 
         // Everything that can fail on bad input is read before any HTTP client exists, so an error
         // ends the process with its message rather than with an unclosed client.
-        let needsKubernetes: Bool
-        if case .file = settings.podSource { needsKubernetes = !settings.auth.insecureLocalMode } else { needsKubernetes = true }
+        // The Kubernetes API serves the pods unless a pods file does, and the reviews unless local mode is on.
+        let needsKubernetes = settings.podsFile == nil || !settings.auth.insecureLocalMode
         let kubeConfig: KubeConfig? = needsKubernetes
             ? try (settings.kubeconfigPath.map { try KubeConfig.load(path: $0) } ?? KubeConfig.inCluster()) : nil
         let podsFile: PodsFile?
-        if case .file(let path) = settings.podSource {
+        if let path = settings.podsFile {
             logger.warning("pods come from a local file, not the Kubernetes API", metadata: ["pods-file": "\(path)"])
             podsFile = try PodsFile(path: path)
         } else {
@@ -41,22 +41,19 @@ struct AdapterRunner {
         var services: [any Service] = []
         let kubernetes = kubeConfig.map { KubernetesAPIClient(config: $0) }
         let pods: any PodDirectory
-        if let podsFile {
-            pods = podsFile
-        } else if let kubernetes {
-            let cache = PodCache(client: kubernetes, logger: logger)
+        switch (podsFile, kubernetes) {
+        case (let file?, _):
+            pods = file
+        case (nil, let client?):
+            let cache = PodCache(client: client, logger: logger)
             services.append(cache)
             pods = cache
-        } else {
-            try? await prometheus.shutdown()
-            throw SettingsError("no pod source")
+        case (nil, nil):
+            preconditionFailure("without --pods-file the Kubernetes API is always configured")
         }
 
         let auth: AuthConfiguration
-        if settings.auth.insecureLocalMode || kubernetes == nil {
-            logger.warning("INSECURE LOCAL MODE: every caller is served without authentication or authorization")
-            auth = .insecureLocal
-        } else if let kubernetes {
+        if !settings.auth.insecureLocalMode, let kubernetes {
             let reviewer = KubernetesReviewer(client: kubernetes)
             let requestHeader = RequestHeaderAuthenticator()
             let source: any RequestHeaderSource
@@ -80,6 +77,7 @@ struct AdapterRunner {
                 unauthorizedCacheTTL: settings.auth.unauthorizedCacheTTL
             )
         } else {
+            logger.warning("INSECURE LOCAL MODE: every caller is served without authentication or authorization")
             auth = .insecureLocal
         }
         if let files = settings.certificateFiles, let store = settings.server.certificates {

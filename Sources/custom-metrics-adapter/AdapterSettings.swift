@@ -6,12 +6,6 @@ import PrometheusClient
 
 /// The validated result of the flags: everything the runner needs, read once.
 struct AdapterSettings {
-    enum PodSource {
-        case file(String)
-        case kubeconfig(String)
-        case inCluster
-    }
-
     struct Auth {
         var insecureLocalMode: Bool
         var requestHeaderCAFile: String?
@@ -32,7 +26,8 @@ struct AdapterSettings {
     var rules: RuleSet
     var rulesSource: String
     var prometheus: PrometheusClientConfiguration
-    var podSource: PodSource
+    /// Pods from this file instead of the Kubernetes API (`--pods-file`).
+    var podsFile: String?
     /// The kubeconfig for pods and reviews; nil means in-cluster.
     var kubeconfigPath: String?
 
@@ -123,17 +118,11 @@ struct AdapterSettings {
         )
 
         kubeconfigPath = options.kubeconfig
-        if let file = options.podsFile {
-            guard options.insecureLocalMode || options.kubeconfig != nil else {
-                throw SettingsError(
-                    "--pods-file has no Kubernetes API to authenticate callers with: add --insecure-local-mode (local runs only)"
-                )
-            }
-            podSource = .file(file)
-        } else if let kubeconfig = options.kubeconfig {
-            podSource = .kubeconfig(kubeconfig)
-        } else {
-            podSource = .inCluster
+        podsFile = options.podsFile
+        if podsFile != nil, !options.insecureLocalMode, options.kubeconfig == nil {
+            throw SettingsError(
+                "--pods-file has no Kubernetes API to authenticate callers with: add --insecure-local-mode (local runs only)"
+            )
         }
     }
 
