@@ -6,7 +6,7 @@
 public struct MetricsError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         fileprivate enum Kind: Sendable, Hashable {
-            case badRequest, unauthorized, forbidden, notFound, methodNotAllowed, tooManyRequests
+            case badRequest, unauthorized, forbidden, notFound, methodNotAllowed, uriTooLong, tooManyRequests
             case internalError, serviceUnavailable
         }
         fileprivate let kind: Kind
@@ -21,6 +21,8 @@ public struct MetricsError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let notFound = Code(kind: .notFound)
         /// 405: a verb other than GET.
         public static let methodNotAllowed = Code(kind: .methodNotAllowed)
+        /// 414: a request target longer than the server accepts.
+        public static let uriTooLong = Code(kind: .uriTooLong)
         /// 429: over a concurrency limit.
         public static let tooManyRequests = Code(kind: .tooManyRequests)
         /// 500: the backend answered, but not with something usable.
@@ -36,6 +38,7 @@ public struct MetricsError: Error, Sendable, Hashable, CustomStringConvertible {
             case .forbidden: 403
             case .notFound: 404
             case .methodNotAllowed: 405
+            case .uriTooLong: 414
             case .tooManyRequests: 429
             case .internalError: 500
             case .serviceUnavailable: 503
@@ -50,6 +53,7 @@ public struct MetricsError: Error, Sendable, Hashable, CustomStringConvertible {
             case .forbidden: "Forbidden"
             case .notFound: "NotFound"
             case .methodNotAllowed: "MethodNotAllowed"
+            case .uriTooLong: "RequestURITooLong"
             case .tooManyRequests: "TooManyRequests"
             case .internalError: "InternalError"
             case .serviceUnavailable: "ServiceUnavailable"

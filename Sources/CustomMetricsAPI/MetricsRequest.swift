@@ -112,6 +112,12 @@ public enum MetricsRequest: Sendable, Hashable {
     }
 
     /// The name as it may be echoed: at most 100 characters, control characters escaped.
+    /// The longest `labelSelector` or `metricLabelSelector` accepted, in bytes after decoding.
+    ///
+    /// A Deployment's selector is a few labels; 4 KiB leaves room for long `in (...)` lists while keeping
+    /// parsing and matching cost per request bounded.
+    public static let maximumSelectorLength = 4096
+
     static func quoted(_ text: String) -> String {
         let shortened = text.count > 100 ? String(text.prefix(100)) + "…" : text
         return shortened.unicodeScalars.map { scalar in
@@ -151,6 +157,12 @@ struct QueryParameters {
 
     private func selector(_ key: String) throws(MetricsError) -> LabelSelector {
         guard let text = values[key] else { return .everything }
+        guard text.utf8.count <= MetricsRequest.maximumSelectorLength else {
+            throw MetricsError(
+                .badRequest,
+                "\(key) is \(text.utf8.count) bytes long; the limit is \(MetricsRequest.maximumSelectorLength)"
+            )
+        }
         do {
             return try LabelSelector(parsing: text)
         } catch {

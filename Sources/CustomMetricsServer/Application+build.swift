@@ -17,11 +17,14 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// The serving certificate, swapped on rotation; nil serves plain HTTP/1.1 (only for tests).
     public var certificates: ServingCertificateStore?
+    /// Header sizes and idle time per connection.
+    public var limits: RequestLimits
 
-    public init(bindAddress: String = "0.0.0.0", port: Int = 6443, certificates: ServingCertificateStore?) {
+    public init(bindAddress: String = "0.0.0.0", port: Int = 6443, certificates: ServingCertificateStore?, limits: RequestLimits = RequestLimits()) {
         self.bindAddress = bindAddress
         self.port = port
         self.certificates = certificates
+        self.limits = limits
     }
 }
 
@@ -30,18 +33,20 @@ public struct ServerConfiguration: Sendable {
 /// - Parameters:
 ///   - provider: Where metric values come from.
 ///   - auth: Authentication and authorization; `.insecureLocal` turns both off.
+///   - limits: URI length and request timeout.
 ///   - metricsFactory: Where request counts and latencies go.
 ///   - metricsText: Renders `/metrics`.
 public func buildRouter<Provider: CustomMetricsProvider>(
     provider: Provider,
     auth: AuthConfiguration,
+    limits: RequestLimits = RequestLimits(),
     metricsFactory: any MetricsFactory = MetricsSystem.factory,
     metricsText: @escaping @Sendable () -> String = { "" }
 ) -> Router<AdapterRequestContext> {
     let router = Router(context: AdapterRequestContext.self)
     router.add(middleware: StatusMiddleware(metricsFactory: metricsFactory))
     router.add(middleware: AuthMiddleware(configuration: auth))
-    CustomMetricsController<Provider, AdapterRequestContext>(provider: provider).addRoutes(to: router)
+    CustomMetricsController<Provider, AdapterRequestContext>(provider: provider, limits: limits).addRoutes(to: router)
     HealthController<AdapterRequestContext>(metricsText: metricsText).addRoutes(to: router)
     return router
 }
@@ -64,6 +69,16 @@ public func buildApplication(
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
+    let limits = configuration.limits
+    let http1 = HTTP1Channel.Configuration(
+        idleTimeout: .nanoseconds(Int64(limits.idleTimeout.components.seconds) * 1_000_000_000
+            + limits.idleTimeout.components.attoseconds / 1_000_000_000),
+        httpDecoderConfiguration: .init(
+            maxHeaderFieldSize: limits.maximumHeaderFieldSize,
+            maxHeaderListSize: limits.maximumHeaderListSize,
+            maxHeaderFieldCount: limits.maximumHeaderCount
+        )
+    )
     let server: HTTPServerBuilder
     if let store = configuration.certificates {
         let certificate = store.certificate
@@ -79,10 +94,11 @@ public func buildApplication(
                 tlsConfiguration: tls,
                 // Accept any presented chain here; AuthMiddleware decides what it proves.
                 customVerificationCallback: { _, promise in promise.succeed(.certificateVerified) }
-            )
+            ),
+            configuration: HTTP2ChannelConfiguration(idleTimeout: limits.idleTimeout, streamConfiguration: http1)
         )
     } else {
-        server = .http1()
+        server = .http1(configuration: http1)
     }
     return Application(
         router: router,

@@ -9,9 +9,11 @@ import Logging
 /// is decoded exactly once, segment by segment.
 public struct CustomMetricsController<Provider: CustomMetricsProvider, Context: RequestContext>: Sendable {
     let provider: Provider
+    let limits: RequestLimits
 
-    public init(provider: Provider) {
+    public init(provider: Provider, limits: RequestLimits = RequestLimits()) {
         self.provider = provider
+        self.limits = limits
     }
 
     /// Adds the API's routes to `router`.
@@ -26,6 +28,12 @@ public struct CustomMetricsController<Provider: CustomMetricsProvider, Context: 
 
     /// Every GET under the group prefix.
     @Sendable func get(_ request: Request, context: Context) async throws -> Response {
+        let target = request.uri.description.utf8.count
+        guard target <= limits.maximumURILength else {
+            return JSONResponse.status(MetricsError(
+                .uriTooLong, "the request target is \(target) bytes long; the limit is \(limits.maximumURILength)"
+            ))
+        }
         let parsed: MetricsRequest
         do {
             parsed = try MetricsRequest(path: request.uri.path, query: request.uri.query ?? "")
@@ -39,10 +47,14 @@ public struct CustomMetricsController<Provider: CustomMetricsProvider, Context: 
             case .discovery(let version):
                 return JSONResponse.make(APIResourceList(version: version, metrics: provider.listMetrics()))
             case .object(let version, let object, let metric):
-                let value = try await provider.metric(for: object, metric: metric)
+                let value = try await withRequestTimeout(limits.requestTimeout) { [provider] () async throws(MetricsError) in
+                    try await provider.metric(for: object, metric: metric)
+                }
                 return JSONResponse.make(MetricValueList(version: version, items: [value]))
             case .selection(let version, let resource, let namespace, let selector, let metric):
-                let values = try await provider.metrics(resource: resource, namespace: namespace, selector: selector, metric: metric)
+                let values = try await withRequestTimeout(limits.requestTimeout) { [provider] () async throws(MetricsError) in
+                    try await provider.metrics(resource: resource, namespace: namespace, selector: selector, metric: metric)
+                }
                 return JSONResponse.make(MetricValueList(version: version, items: values))
             }
         } catch {

@@ -80,9 +80,9 @@ public final class RequestHeaderAuthenticator: Sendable {
     private static func verify(der: Data, roots: [Certificate], allowedNames: [String]) async -> Bool {
         guard let leaf = try? Certificate(derEncoded: Array(der)) else { return false }
         var verifier = Verifier(rootCertificates: CertificateStore(roots)) {
-            RFC5280Policy(validationTime: Date())
+            RFC5280Policy()
         }
-        guard case .validCertificate = await verifier.validate(leafCertificate: leaf, intermediates: CertificateStore()) else {
+        guard case .validCertificate = await verifier.validate(leaf: leaf, intermediates: CertificateStore()) else {
             return false
         }
         if let usage = try? leaf.extensions.extendedKeyUsage, !usage.contains(.clientAuth) { return false }

@@ -14,6 +14,7 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
     private let pods: any PodDirectory
     private let logger: Logger
     private let metricsFactory: any MetricsFactory
+    private let coalescer: QueryCoalescer
 
     /// - Parameters:
     ///   - rules: The validated rules.
@@ -21,18 +22,22 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
     ///   - pods: Which pods exist, with their labels.
     ///   - logger: Receives one line per dropped value and per failed query.
     ///   - metricsFactory: Where query latency, query errors and dropped values are counted.
+    ///   - coalescer: Shares identical queries between requests and keeps answers for a short, bounded
+    ///     time; by default it only shares queries in flight.
     public init(
         rules: RuleSet,
         prometheus: any PrometheusQuerying,
         pods: any PodDirectory,
         logger: Logger,
-        metricsFactory: any MetricsFactory = MetricsSystem.factory
+        metricsFactory: any MetricsFactory = MetricsSystem.factory,
+        coalescer: QueryCoalescer? = nil
     ) {
         self.rules = rules
         self.prometheus = prometheus
         self.pods = pods
         self.logger = logger
         self.metricsFactory = metricsFactory
+        self.coalescer = coalescer ?? QueryCoalescer(configuration: .passThrough, metricsFactory: metricsFactory)
     }
 
     public func listMetrics() -> [MetricInfo] {
@@ -194,21 +199,14 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
         )
     }
 
+    /// The samples for `promql`, shared with concurrent identical requests and reused within the
+    /// coalescer's period; a failure becomes the Status the client sees.
     private func run(_ promql: String, rule: MetricRule) async throws(MetricsError) -> [InstantSample] {
-        let started = ContinuousClock.now
-        do {
-            let samples = try await prometheus.instantQuery(promql)
-            record(rule: rule, since: started, outcome: "success")
-            logger.debug("prometheus query", metadata: [
-                "rule": "\(rule.name)", "promql": "\(promql)", "series": "\(samples.count)",
-            ])
+        let answer = await coalescer.answer(for: promql) { [self] in await self.query(promql, rule: rule) }
+        switch answer {
+        case .success(let samples):
             return samples
-        } catch {
-            record(rule: rule, since: started, outcome: error.kind.rawValue)
-            Counter(label: "custom_metrics_adapter_prometheus_query_errors_total", dimensions: [("kind", error.kind.rawValue)], factory: metricsFactory).increment()
-            logger.info("prometheus query failed", metadata: [
-                "rule": "\(rule.name)", "error.kind": "\(error.kind.rawValue)", "error.detail": "\(error.detail)",
-            ])
+        case .failure(let error):
             switch error.kind {
             case .unreachable:
                 throw MetricsError(.serviceUnavailable, "unable to fetch metric \(rule.name): Prometheus is unreachable")
@@ -218,7 +216,29 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
                 throw MetricsError(.internalError, "unable to fetch metric \(rule.name): Prometheus rejected the query")
             case .malformedResponse:
                 throw MetricsError(.internalError, "unable to fetch metric \(rule.name): Prometheus sent an answer that could not be used")
+            case .overloaded:
+                throw MetricsError(.tooManyRequests, "unable to fetch metric \(rule.name): too many Prometheus queries are waiting; retry later")
             }
+        }
+    }
+
+    /// One real Prometheus query, timed, counted and logged once however many requests share it.
+    private func query(_ promql: String, rule: MetricRule) async -> QueryCoalescer.Answer {
+        let started = ContinuousClock.now
+        do {
+            let samples = try await prometheus.instantQuery(promql)
+            record(rule: rule, since: started, outcome: "success")
+            logger.debug("prometheus query", metadata: [
+                "rule": "\(rule.name)", "promql": "\(promql)", "series": "\(samples.count)",
+            ])
+            return .success(samples)
+        } catch {
+            record(rule: rule, since: started, outcome: error.kind.rawValue)
+            Counter(label: "custom_metrics_adapter_prometheus_query_errors_total", dimensions: [("kind", error.kind.rawValue)], factory: metricsFactory).increment()
+            logger.info("prometheus query failed", metadata: [
+                "rule": "\(rule.name)", "error.kind": "\(error.kind.rawValue)", "error.detail": "\(error.detail)",
+            ])
+            return .failure(error)
         }
     }
 

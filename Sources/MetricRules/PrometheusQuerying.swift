@@ -33,6 +33,8 @@ public struct PrometheusQueryError: Error, Sendable, Hashable, CustomStringConve
         case rejected
         /// The answer could not be decoded, or was not a vector.
         case malformedResponse
+        /// Not sent: too many queries were running for longer than a request may wait.
+        case overloaded
     }
 
     public let kind: Kind

@@ -42,6 +42,12 @@ struct AdapterOptions: ParsableArguments {
     @Option(name: .customLong("prometheus-query-timeout"), help: "How long one query may take (e.g. 5s, 1500ms); a slower one answers 503.")
     var prometheusQueryTimeout = "5s"
 
+    @Option(name: .customLong("metrics-cache-ttl"), help: "How long one Prometheus answer is reused by identical requests (e.g. 5s; 0s turns reuse off). A value older than this is never served. Concurrent identical requests always share one query.")
+    var metricsCacheTTL = "5s"
+
+    @Option(name: .customLong("max-concurrent-prometheus-queries"), help: "How many different Prometheus queries may run at once; others wait up to --request-timeout, then answer 429.")
+    var maxConcurrentPrometheusQueries = 8
+
     @Option(name: .customLong("prometheus-token-file"), help: "File with a bearer token for Prometheus, re-read on every query.")
     var prometheusTokenFile: String?
 
@@ -108,6 +114,9 @@ struct AdapterOptions: ParsableArguments {
 
     @Option(name: .customLong("authorization-always-allow-paths"), help: "Comma-separated paths served without authentication or authorization.")
     var alwaysAllowPaths = "/healthz,/readyz,/livez"
+
+    @Option(name: .customLong("request-timeout"), help: "How long a metrics request may take before it answers 503 (it should exceed --prometheus-query-timeout).")
+    var requestTimeout = "10s"
 
     @Option(name: .customLong("shutdown-timeout"), help: "After SIGTERM, how long in-flight requests may take before the process exits.")
     var shutdownTimeout = "20s"

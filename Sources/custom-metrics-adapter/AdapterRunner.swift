@@ -88,9 +88,13 @@ struct AdapterRunner {
         }
 
         let provider = PrometheusMetricsProvider(
-            rules: settings.rules, prometheus: prometheus, pods: pods, logger: logger, metricsFactory: factory
+            rules: settings.rules, prometheus: prometheus, pods: pods, logger: logger, metricsFactory: factory,
+            coalescer: QueryCoalescer(configuration: settings.queryCoalescing, metricsFactory: factory)
         )
-        let router = buildRouter(provider: provider, auth: auth, metricsFactory: factory, metricsText: { registry.emitToString() })
+        let router = buildRouter(
+            provider: provider, auth: auth, limits: settings.server.limits, metricsFactory: factory,
+            metricsText: { registry.emitToString() }
+        )
         let logger = self.logger
         let settings = self.settings
         let app: any ApplicationProtocol

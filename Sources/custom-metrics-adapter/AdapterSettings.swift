@@ -30,6 +30,8 @@ struct AdapterSettings {
     var podsFile: String?
     /// The kubeconfig for pods and reviews; nil means in-cluster.
     var kubeconfigPath: String?
+    /// Query sharing, answer reuse and the Prometheus concurrency bound.
+    var queryCoalescing: QueryCoalescer.Configuration
 
     init(_ options: AdapterOptions) throws {
         if let config = options.config {
@@ -67,7 +69,13 @@ struct AdapterSettings {
         }
         certificateSource = certificate.source
         guard (0...65535).contains(options.securePort) else { throw SettingsError("--secure-port must be 0-65535") }
-        server = ServerConfiguration(bindAddress: options.bindAddress, port: options.securePort, certificates: ServingCertificateStore(certificate))
+        let requestTimeout = try Self.duration(options.requestTimeout, flag: "--request-timeout")
+        server = ServerConfiguration(
+            bindAddress: options.bindAddress,
+            port: options.securePort,
+            certificates: ServingCertificateStore(certificate),
+            limits: RequestLimits(requestTimeout: requestTimeout)
+        )
         tlsReloadInterval = try Self.duration(options.tlsReloadInterval, flag: "--tls-reload-interval")
         shutdownTimeout = try Self.duration(options.shutdownTimeout, flag: "--shutdown-timeout")
 
@@ -104,6 +112,30 @@ struct AdapterSettings {
         if (options.prometheusClientTLSCertFile == nil) != (options.prometheusClientTLSKeyFile == nil) {
             throw SettingsError("--prometheus-client-tls-cert-file and --prometheus-client-tls-key-file must be given together")
         }
+        let cacheTTL: Duration
+        if options.metricsCacheTTL == "0" || options.metricsCacheTTL == "0s" || options.metricsCacheTTL == "0ms" {
+            cacheTTL = .zero
+        } else {
+            cacheTTL = try Self.duration(options.metricsCacheTTL, flag: "--metrics-cache-ttl")
+        }
+        // Longer than one scrape interval or two would serve a value the HPA believes current long after
+        // Prometheus has a newer one.
+        guard cacheTTL <= .seconds(60) else {
+            throw SettingsError("--metrics-cache-ttl \"\(options.metricsCacheTTL)\" is longer than 60s; keep it at or below the scrape interval")
+        }
+        guard options.maxConcurrentPrometheusQueries >= 1 else {
+            throw SettingsError("--max-concurrent-prometheus-queries must be at least 1")
+        }
+        guard requestTimeout > timeout else {
+            throw SettingsError(
+                "--request-timeout \"\(options.requestTimeout)\" must be longer than --prometheus-query-timeout \"\(options.prometheusQueryTimeout)\""
+            )
+        }
+        queryCoalescing = QueryCoalescer.Configuration(
+            ttl: cacheTTL,
+            maximumConcurrentQueries: options.maxConcurrentPrometheusQueries,
+            maximumWait: requestTimeout
+        )
         prometheus = PrometheusClientConfiguration(
             url: options.prometheusURL,
             queryTimeout: timeout,

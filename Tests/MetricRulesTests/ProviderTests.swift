@@ -96,6 +96,7 @@ struct ProviderTests {
         (.timeout, 503, "unable to fetch metric triton:queue_compute:ratio: the Prometheus query timed out"),
         (.rejected, 500, "unable to fetch metric triton:queue_compute:ratio: Prometheus rejected the query"),
         (.malformedResponse, 500, "unable to fetch metric triton:queue_compute:ratio: Prometheus sent an answer that could not be used"),
+        (.overloaded, 429, "unable to fetch metric triton:queue_compute:ratio: too many Prometheus queries are waiting; retry later"),
     ])
     func backendFailuresNeverBecomeValues(kind: PrometheusQueryError.Kind, code: Int, message: String) async {
         let (provider, _) = Self.provider(.failure(PrometheusQueryError(kind, "http://prometheus:9090 secret detail")))
