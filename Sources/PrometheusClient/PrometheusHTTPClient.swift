@@ -12,6 +12,7 @@ public struct PrometheusHTTPClient: PrometheusQuerying {
     private let configuration: PrometheusClientConfiguration
     private let httpClient: HTTPClient
     private let queryURL: String
+    private let rangeQueryURL: String
 
     /// Builds the client and its TLS settings.
     ///
@@ -25,6 +26,7 @@ public struct PrometheusHTTPClient: PrometheusQuerying {
         var base = configuration.url
         while base.hasSuffix("/") { base.removeLast() }
         self.queryURL = base + "/api/v1/query"
+        self.rangeQueryURL = base + "/api/v1/query_range"
         self.configuration = configuration
 
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -57,13 +59,29 @@ public struct PrometheusHTTPClient: PrometheusQuerying {
         // outer bound only catches a body that trickles in forever.
         let timeout = configuration.queryTimeout + .milliseconds(500)
         let (status, body) = try await withDeadline(timeout) { () throws(PrometheusQueryError) -> (UInt, ByteBuffer) in
-            try await self.post(promql)
+            try await self.post(url: queryURL, form: "query=" + Self.formEncode(promql))
         }
         return try PrometheusResponse.decode(status: status, body: body)
     }
 
-    private func post(_ promql: String) async throws(PrometheusQueryError) -> (UInt, ByteBuffer) {
-        var request = HTTPClientRequest(url: queryURL)
+    /// Runs `promql` over `[start, end]` every `step` seconds against `/api/v1/query_range`.
+    ///
+    /// Prometheus refuses more than 11,000 points per series: callers split long ranges.
+    public func rangeQuery(_ promql: String, start: Double, end: Double, step: Double) async throws(PrometheusQueryError) -> [RangeSeries] {
+        let timeout = configuration.queryTimeout + .milliseconds(500)
+        let form = "query=" + Self.formEncode(promql) + "&start=\(Self.number(start))&end=\(Self.number(end))&step=\(Self.number(step))"
+        let (status, body) = try await withDeadline(timeout) { () throws(PrometheusQueryError) -> (UInt, ByteBuffer) in
+            try await self.post(url: rangeQueryURL, form: form)
+        }
+        return try PrometheusResponse.decodeMatrix(status: status, body: body)
+    }
+
+    private static func number(_ value: Double) -> String {
+        value == value.rounded() ? String(Int64(value)) : String(format: "%.3f", value)
+    }
+
+    private func post(url: String, form query: String) async throws(PrometheusQueryError) -> (UInt, ByteBuffer) {
+        var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "Accept", value: "application/json")
@@ -87,7 +105,7 @@ public struct PrometheusHTTPClient: PrometheusQuerying {
         let timeoutMilliseconds = configuration.queryTimeout.components.seconds * 1000
             + configuration.queryTimeout.components.attoseconds / 1_000_000_000_000_000
         // Prometheus parses its own duration syntax: "2000ms", not "2.000s".
-        let form = "query=" + Self.formEncode(promql) + "&timeout=\(timeoutMilliseconds)ms"
+        let form = query + "&timeout=\(timeoutMilliseconds)ms"
         request.body = .bytes(ByteBuffer(string: form))
         do {
             let response = try await httpClient.execute(request, timeout: .milliseconds(timeoutMilliseconds))

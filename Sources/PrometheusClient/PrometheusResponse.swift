@@ -5,7 +5,7 @@ import NIOCore
 /// Decoding of the `/api/v1/query` answer: the success envelope with a vector, or the error envelope
 /// `{status: "error", errorType, error}` that Prometheus sends with 4xx/5xx.
 enum PrometheusResponse {
-    private struct Envelope: Decodable {
+    private struct Envelope: Decodable, PrometheusEnvelope {
         var status: String
         var data: DataField?
         var errorType: String?
@@ -20,6 +20,12 @@ enum PrometheusResponse {
     private struct Element: Decodable {
         var metric: [String: String]
         var value: SamplePair
+    }
+
+    private struct RangeElement: Decodable {
+        var metric: [String: String]
+        /// Optional so that a vector (with `value`) decodes far enough to be named in the error.
+        var values: [SamplePair]?
     }
 
     /// `[<unix seconds as a number>, "<value as a string>"]`.
@@ -38,9 +44,43 @@ enum PrometheusResponse {
     }
 
     static func decode(status: UInt, body: ByteBuffer) throws(PrometheusQueryError) -> [InstantSample] {
-        let envelope: Envelope
+        let data = try successData(Envelope.self, status: status, body: body)
+        guard data.resultType == "vector" else {
+            throw PrometheusQueryError(.malformedResponse, "result type \"\(data.resultType)\" where a vector was expected")
+        }
+        return (data.result ?? []).map {
+            InstantSample(labels: $0.metric, timestamp: $0.value.timestamp, value: $0.value.value)
+        }
+    }
+
+    /// The series of a `query_range` answer; anything but a matrix is `.malformedResponse`.
+    static func decodeMatrix(status: UInt, body: ByteBuffer) throws(PrometheusQueryError) -> [RangeSeries] {
+        let data = try successData(MatrixEnvelope.self, status: status, body: body)
+        guard data.resultType == "matrix" else {
+            throw PrometheusQueryError(.malformedResponse, "result type \"\(data.resultType)\" where a matrix was expected")
+        }
+        return (data.result ?? []).map { element in
+            RangeSeries(labels: element.metric, samples: (element.values ?? []).map { ($0.timestamp, $0.value) })
+        }
+    }
+
+    private struct MatrixEnvelope: Decodable, PrometheusEnvelope {
+        var status: String
+        var data: MatrixData?
+        var errorType: String?
+        var error: String?
+    }
+
+    private struct MatrixData: Decodable {
+        var resultType: String
+        var result: [RangeElement]?
+    }
+
+    /// The `data` of a success envelope, or the error the envelope or status says.
+    private static func successData<E: PrometheusEnvelope>(_ type: E.Type, status: UInt, body: ByteBuffer) throws(PrometheusQueryError) -> E.Payload {
+        let envelope: E
         do {
-            envelope = try JSONDecoder().decode(Envelope.self, from: Data(body.readableBytesView))
+            envelope = try JSONDecoder().decode(E.self, from: Data(body.readableBytesView))
         } catch {
             let kind: PrometheusQueryError.Kind = [502, 503, 504].contains(status) ? .unreachable : .malformedResponse
             let detail = kind == .unreachable ? "HTTP \(status) without a Prometheus answer" : "undecodable answer (HTTP \(status)): \(error)"
@@ -55,11 +95,26 @@ enum PrometheusResponse {
         guard envelope.status == "success", let data = envelope.data else {
             throw PrometheusQueryError(.malformedResponse, "status \"\(envelope.status)\" without data")
         }
-        guard data.resultType == "vector" else {
-            throw PrometheusQueryError(.malformedResponse, "result type \"\(data.resultType)\" where a vector was expected")
-        }
-        return (data.result ?? []).map {
-            InstantSample(labels: $0.metric, timestamp: $0.value.timestamp, value: $0.value.value)
-        }
+        return data
+    }
+}
+
+/// The fields every Prometheus answer shares; `data` differs by endpoint.
+private protocol PrometheusEnvelope: Decodable {
+    associatedtype Payload
+    var status: String { get }
+    var data: Payload? { get }
+    var errorType: String? { get }
+    var error: String? { get }
+}
+
+/// One series of a range query: its labels and its samples in time order, values as Prometheus' text.
+public struct RangeSeries: Sendable {
+    public var labels: [String: String]
+    public var samples: [(timestamp: Double, value: String)]
+
+    public init(labels: [String: String], samples: [(timestamp: Double, value: String)]) {
+        self.labels = labels
+        self.samples = samples
     }
 }

@@ -30,7 +30,7 @@ final class ScriptedPrometheus: Sendable {
     /// Runs the stand-in on a free loopback port for the duration of `body`.
     func run(_ body: @escaping @Sendable (Int) async throws -> Void) async throws {
         let router = Router()
-        router.post("/prefix/api/v1/query") { request, _ -> Response in
+        router.post("/prefix/api/v1/{endpoint}") { request, _ -> Response in
             let text = String(buffer: try await request.body.collect(upTo: 1 << 20))
             self.seen.withLock {
                 $0.append(Seen(
@@ -171,6 +171,35 @@ struct PrometheusHTTPClientTests {
             _ = try PrometheusHTTPClient(configuration: .init(url: url))
         } throws: { error in
             "\(error)" == "--prometheus-url \"\(url)\" must be an http:// or https:// URL with a host"
+        }
+    }
+
+    static let matrix = #"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"namespace":"team-a","pod":"triton-0"},"values":[[1795000000,"0.5"],[1795000015,"NaN"],[1795000030,"1.25"]]}]}}"#
+
+    @Test func rangeQueriesPostToQueryRangeAndDecodeTheMatrix() async throws {
+        let prometheus = ScriptedPrometheus(body: Self.matrix)
+        try await prometheus.run { port in
+            let client = try Self.client(port: port)
+            defer { Task { try? await client.shutdown() } }
+            let series = try await client.rangeQuery("up", start: 1_795_000_000, end: 1_795_000_030, step: 15)
+            #expect(series.count == 1)
+            #expect(series[0].labels == ["namespace": "team-a", "pod": "triton-0"])
+            #expect(series[0].samples.map(\.timestamp) == [1_795_000_000, 1_795_000_015, 1_795_000_030])
+            #expect(series[0].samples.map(\.value) == ["0.5", "NaN", "1.25"])
+            let seen = try #require(prometheus.seen.withLock { $0.last })
+            #expect(seen.path == "/prefix/api/v1/query_range")
+            #expect(seen.body == "query=up&start=1795000000&end=1795000030&step=15&timeout=2000ms")
+        }
+    }
+
+    @Test func aRangeQueryAnsweredWithAVectorIsMalformed() async throws {
+        let prometheus = ScriptedPrometheus(body: Self.vector)
+        try await prometheus.run { port in
+            let client = try Self.client(port: port)
+            defer { Task { try? await client.shutdown() } }
+            await #expect(throws: PrometheusQueryError(.malformedResponse, #"result type "vector" where a matrix was expected"#)) {
+                _ = try await client.rangeQuery("up", start: 0, end: 15, step: 15)
+            }
         }
     }
 }
