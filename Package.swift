@@ -94,10 +94,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The Kubernetes HPA controller's replica calculation, as a pure library: no dependencies.
+        .target(
+            name: "HorizontalScaling",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "custom-metrics-adapter",
             dependencies: [
                 "CustomMetricsAPI",
+                "HorizontalScaling",
                 "CustomMetricsServer",
                 "MetricRules",
                 "PrometheusClient",
@@ -109,6 +115,11 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HorizontalScalingTests",
+            dependencies: ["HorizontalScaling"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
