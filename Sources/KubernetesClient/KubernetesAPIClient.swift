@@ -48,7 +48,7 @@ public struct KubernetesAPIClient: Sendable {
     }
 
     /// A GET whose whole body is read, within `timeout`.
-    func get(_ pathAndQuery: String, timeout: TimeAmount = .seconds(30), maxBytes: Int = 256 << 20) async throws -> (status: UInt, body: Data) {
+    public func get(_ pathAndQuery: String, timeout: TimeAmount = .seconds(30), maxBytes: Int = 256 << 20) async throws -> (status: UInt, body: Data) {
         let response = try await httpClient.execute(request(pathAndQuery), timeout: timeout)
         let body = try await response.body.collect(upTo: maxBytes)
         return (response.status.code, Data(body.readableBytesView))

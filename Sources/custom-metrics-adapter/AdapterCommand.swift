@@ -13,11 +13,15 @@ import ServiceLifecycle
 /// `custom-metrics-adapter`: serves custom.metrics.k8s.io from Prometheus.
 ///
 /// Flags shared with prometheus-adapter keep its names and meanings, so a Deployment's args carry over.
-@main
 struct AdapterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "custom-metrics-adapter",
-        abstract: "Serve the Kubernetes custom.metrics.k8s.io API (v1beta2, v1beta1) from Prometheus over HTTPS."
+        abstract: "Serve the Kubernetes custom.metrics.k8s.io API (v1beta2, v1beta1) from Prometheus over HTTPS.",
+        discussion: """
+            Other tools in this binary: `custom-metrics-adapter replay --help` (what the HPA would have done over \
+            your Prometheus history) and `custom-metrics-adapter hpa-controller --help` (the HPA's decision loop \
+            against a running adapter).
+            """
     )
 
     @OptionGroup var options: AdapterOptions
@@ -34,5 +38,19 @@ struct AdapterCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         try await AdapterRunner(settings: settings, logger: logger).run()
+    }
+}
+
+/// Dispatches to a tool by its first argument, otherwise serves. The server keeps its flags at the top
+/// level (no `serve` word), so Deployments written for prometheus-adapter carry over.
+@main
+enum Main {
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        switch arguments.first {
+        case "hpa-controller": await HPAControllerCommand.main(Array(arguments.dropFirst()))
+        case "replay": await ReplayCommand.main(Array(arguments.dropFirst()))
+        default: await AdapterCommand.main(arguments)
+        }
     }
 }

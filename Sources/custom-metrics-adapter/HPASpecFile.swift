@@ -1,0 +1,61 @@
+import Foundation
+import HorizontalScaling
+import Yams
+
+/// An HPA manifest read from the YAML a user applies, with what the tools need from its first metric.
+struct HPASpecFile {
+    let autoscaler: HorizontalPodAutoscaler
+    /// `metrics[0].pods.metric.name`.
+    let metricName: String
+    /// `metrics[0].pods.metric.selector` in the query form the HPA sends (`model=tensorrt_llm`), if any.
+    let metricLabelSelector: String?
+
+    init(path: String) throws {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw SettingsError("--hpa \(path): \(error.localizedDescription)")
+        }
+        do {
+            autoscaler = try YAMLDecoder().decode(HorizontalPodAutoscaler.self, from: text)
+        } catch {
+            throw SettingsError("--hpa \(path): not an autoscaling/v2 HorizontalPodAutoscaler: \(error)")
+        }
+        do {
+            try autoscaler.spec.validate()
+        } catch {
+            throw SettingsError("--hpa \(path): \(error)")
+        }
+        guard let first = autoscaler.spec.metrics.first, first.type == .pods, let pods = first.pods else {
+            throw SettingsError("--hpa \(path): spec.metrics[0] must be a Pods metric (the adapter serves pods/<metric>)")
+        }
+        metricName = pods.metric.name
+        metricLabelSelector = pods.metric.selector.map(Self.queryForm)
+    }
+
+    /// `matchLabels` and `matchExpressions` in the string syntax of `metav1.FormatLabelSelector`.
+    static func queryForm(_ selector: HorizontalScaling.LabelSelector) -> String {
+        var parts = (selector.matchLabels ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        for requirement in selector.matchExpressions ?? [] {
+            let values = (requirement.values ?? []).sorted().joined(separator: ",")
+            switch requirement.operator {
+            case "In": parts.append("\(requirement.key) in (\(values))")
+            case "NotIn": parts.append("\(requirement.key) notin (\(values))")
+            case "Exists": parts.append(requirement.key)
+            case "DoesNotExist": parts.append("!\(requirement.key)")
+            default: parts.append("\(requirement.key) \(requirement.operator) (\(values))")
+            }
+        }
+        return parts.joined(separator: ",")
+    }
+}
+
+extension String {
+    /// Percent-encoding for one query parameter value.
+    var queryParameterEncoded: String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return addingPercentEncoding(withAllowedCharacters: allowed) ?? self
+    }
+}
