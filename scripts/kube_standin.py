@@ -27,7 +27,7 @@ Routes live in the ``ROUTES`` dict, registered with the ``@route`` decorator.
 
 Standard library only (plus the openssl binary).  Usage::
 
-    kube_standin.py --port 0 --port-file PATH [--pods PODS.json]
+    kube_standin.py --port 0 --port-file PATH [--pods PODS.json] [--first-rv N]
         [--tokens TOKENS.json] [--pki-dir DIR] [--kubeconfig-out PATH] [--verbose]
 """
 
@@ -531,17 +531,18 @@ class Store:
     ``cond``, which is also notified whenever watchers have something to do.
     """
 
-    def __init__(self):
+    def __init__(self, first_rv=FIRST_RV):
         self.cond = threading.Condition()
-        self.rv = FIRST_RV
-        self.compact_rv = FIRST_RV  # watches/continues from older RVs get 410
-        self.trimmed_rv = FIRST_RV  # events with rv <= this are gone from the log
+        self.rv = first_rv
+        self.compact_rv = first_rv  # watches/continues from older RVs get 410
+        self.trimmed_rv = first_rv  # events with rv <= this are gone from the log
         self.pods = {}  # "ns/name" -> pod (with kind/apiVersion); ordering key
         self.events = []  # (rv, type, object, previous object or None)
         self.event_rvs = []  # parallel to events, for bisect
         self.ip_counter = 0
         self.fail_status = 0
         self.fail_count = 0
+        self.fail_verb = None  # "list" or "watch": fail only those; None: both
         self.watches = set()  # open WatchState objects
         self.stopping = False
         self.requests = deque(maxlen=REQUEST_LOG_SIZE)
@@ -653,14 +654,16 @@ class Store:
             self.cond.notify_all()
             return len(broken)
 
-    def set_failure(self, status, count):
+    def set_failure(self, status, count, verb=None):
         with self.cond:
-            self.fail_status, self.fail_count = status, count
+            self.fail_status, self.fail_count, self.fail_verb = status, count, verb
 
-    def take_failure(self):
+    def take_failure(self, verb=None):
         """HTTP status to fail this list/watch request with, or 0."""
         with self.cond:
             if not self.fail_status or self.fail_count == 0:
+                return 0
+            if self.fail_verb is not None and verb != self.fail_verb:
                 return 0
             if self.fail_count > 0:
                 self.fail_count -= 1
@@ -681,7 +684,7 @@ class Store:
             return self.policy
 
     def init_configmap(self, data):
-        """Create the auth ConfigMap at startup, at RV FIRST_RV (before any pod)."""
+        """Create the auth ConfigMap at startup, at the first RV (before any pod)."""
         with self.cond:
             self.initial_configmap_data = dict(data)
             self.configmap = {
@@ -691,7 +694,7 @@ class Store:
                     "name": AUTH_CONFIGMAP[1],
                     "namespace": AUTH_CONFIGMAP[0],
                     "uid": str(uuid.uuid4()),
-                    "resourceVersion": str(FIRST_RV),
+                    "resourceVersion": str(self.rv),
                     "creationTimestamp": CREATION_TIMESTAMP,
                 },
                 "data": dict(data),
@@ -832,13 +835,13 @@ def pods_collection(req, match, query):
     store = req.server.store
     ns = match.groupdict().get("ns")
     ns = unquote(ns) if ns else None
-    failure = store.take_failure()
-    if failure:
-        return req.send_status(failure, f"injected failure ({failure})")
     try:
         watch = parse_bool(query.get("watch", ""))
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
+    failure = store.take_failure("watch" if watch else "list")
+    if failure:
+        return req.send_status(failure, f"injected failure ({failure})")
     selector = parse_label_selector(query.get("labelSelector", ""))
     # fieldSelector is accepted and ignored; resourceVersion is ignored for lists.
     if watch:
@@ -1074,7 +1077,10 @@ def control_break_watches(req, match, query):
 
 @route("POST", r"/_control/fail")
 def control_fail(req, match, query):
-    """Fail the next ``count`` list/watch requests with ``status`` (-1 = until reset)."""
+    """Fail the next ``count`` list/watch requests with ``status`` (-1 = until reset).
+
+    An optional ``"verb": "list"`` or ``"watch"`` fails only those (e.g. a relist after a 410).
+    """
     body = req.json_body()
     try:
         status, count = int(body.get("status", 0)), int(body.get("count", 1))
@@ -1082,8 +1088,11 @@ def control_fail(req, match, query):
         raise BadRequest("body must be {\"status\": int, \"count\": int}") from None
     if status and not 400 <= status <= 599:
         raise BadRequest("status must be 0 or an HTTP error code")
-    req.server.store.set_failure(status, count if status else 0)
-    control_reply(req, status=status, count=count if status else 0)
+    verb = body.get("verb")
+    if verb not in (None, "list", "watch"):
+        raise BadRequest('verb must be "list" or "watch"')
+    req.server.store.set_failure(status, count if status else 0, verb)
+    control_reply(req, status=status, count=count if status else 0, **({"verb": verb} if verb else {}))
 
 
 @route("POST", r"/_control/tokens")
@@ -1321,6 +1330,9 @@ def main(argv=None):
     p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1; 0 picks a free one")
     p.add_argument("--port-file", required=True, help="actual port is written here once listening")
     p.add_argument("--pods", help="initial pods (PODS.json format)")
+    p.add_argument("--first-rv", type=int, default=FIRST_RV,
+                   help="resourceVersion to start from (default %(default)s); a restart with a higher one is "
+                        "like kube-apiserver restarting: older versions are gone (410), the client relists")
     p.add_argument("--tokens", help="TokenReview table: JSON {token: {username, uid, groups, extra}}")
     p.add_argument("--pki-dir", help="write (overwrite) the front-proxy PKI here (created if missing; "
                                      "default: a temp dir removed on exit)")
@@ -1338,7 +1350,7 @@ def main(argv=None):
 
 def serve(args, pki_dir):
     """Generate the PKI, load state, serve until SIGTERM/SIGINT; return the exit code."""
-    store = Store()
+    store = Store(args.first_rv)
     try:
         store.pki_files = generate_pki(pki_dir)
     except (OSError, RuntimeError, subprocess.SubprocessError) as exc:

@@ -39,11 +39,16 @@ ADAPTER_BIN="$(swift build --show-bin-path)/custom-metrics-adapter" \
     /usr/bin/python3 -m unittest tests/integration/test_auth.py -v 2>&1 | tee .build/auth-test.log
 auth_count=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\}.*/\1/p' .build/auth-test.log)
 
+echo "==> faults: Prometheus (real binary behind a fault proxy), Kubernetes API stand-in, value cache, limits"
+ADAPTER_BIN="$(swift build --show-bin-path)/custom-metrics-adapter" \
+    /usr/bin/python3 -m unittest tests/integration/test_fault_proxy.py tests/integration/test_faults.py -v 2>&1 | tee .build/faults-test.log
+faults_count=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\}.*/\1/p' .build/faults-test.log)
+
 echo "==> end-to-end: real Triton (PyTriton on CPU), real Prometheus, adapter, kubectl"
 bash scripts/install-triton.sh
 ADAPTER_BIN="$(swift build --show-bin-path)/custom-metrics-adapter" \
     /usr/bin/python3 -m unittest tests/integration/test_triton.py -v 2>&1 | tee .build/triton-test.log
 triton_count=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\}.*/\1/p' .build/triton-test.log)
 
-echo "swift: ${swift_count} tests (each parameterised case counted once), fixtures: ${fixtures_count}, end-to-end: ${e2e_count}, auth end-to-end: ${auth_count}, real Triton: ${triton_count}"
-echo "tests: $((swift_count + fixtures_count + e2e_count + auth_count + triton_count)) passed, 0 failed"
+echo "swift: ${swift_count} tests (each parameterised case counted once), fixtures: ${fixtures_count}, end-to-end: ${e2e_count}, auth end-to-end: ${auth_count}, faults: ${faults_count}, real Triton: ${triton_count}"
+echo "tests: $((swift_count + fixtures_count + e2e_count + auth_count + faults_count + triton_count)) passed, 0 failed"

@@ -45,6 +45,9 @@ public struct PrometheusHTTPClient: PrometheusQuerying {
         var clientConfiguration = HTTPClient.Configuration(tlsConfiguration: tls)
         clientConfiguration.redirectConfiguration = .disallow
         clientConfiguration.timeout = .init(connect: .seconds(2))
+        // A refused connection answers the HPA at once (503); its next sync, 15 s later, is the retry.
+        // Retrying inside the pool would hold every request for the whole connect timeout instead.
+        clientConfiguration.connectionPool.retryConnectionEstablishment = false
         clientConfiguration.httpVersion = .automatic
         self.httpClient = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: clientConfiguration)
     }

@@ -82,14 +82,28 @@ enum PrometheusResponse {
         do {
             envelope = try JSONDecoder().decode(E.self, from: Data(body.readableBytesView))
         } catch {
-            let kind: PrometheusQueryError.Kind = [502, 503, 504].contains(status) ? .unreachable : .malformedResponse
-            let detail = kind == .unreachable ? "HTTP \(status) without a Prometheus answer" : "undecodable answer (HTTP \(status)): \(error)"
-            throw PrometheusQueryError(kind, detail)
+            // The status decides first: only a 2xx answer that cannot be read is "unusable".
+            switch status {
+            case 200..<300:
+                throw PrometheusQueryError(.malformedResponse, "undecodable answer (HTTP \(status)): \(error)")
+            case 502, 503, 504:
+                throw PrometheusQueryError(.unreachable, "HTTP \(status) without a Prometheus answer")
+            default:
+                throw PrometheusQueryError(.rejected, "HTTP \(status) without a Prometheus answer")
+            }
         }
         if envelope.status == "error" || !(200..<300).contains(status) {
             let type = envelope.errorType ?? "unknown"
             let message = envelope.error ?? "no message"
-            let kind: PrometheusQueryError.Kind = type == "timeout" ? .timeout : .rejected
+            let kind: PrometheusQueryError.Kind
+            if type == "timeout" {
+                kind = .timeout
+            } else if [502, 503, 504].contains(status) || type == "unavailable" {
+                // Prometheus not ready yet, or a Thanos/Mimir store down: nothing was evaluated.
+                kind = .unreachable
+            } else {
+                kind = .rejected
+            }
             throw PrometheusQueryError(kind, "HTTP \(status) \(type): \(message)")
         }
         guard envelope.status == "success", let data = envelope.data else {

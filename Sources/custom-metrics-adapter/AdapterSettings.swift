@@ -131,10 +131,12 @@ struct AdapterSettings {
                 "--request-timeout \"\(options.requestTimeout)\" must be longer than --prometheus-query-timeout \"\(options.prometheusQueryTimeout)\""
             )
         }
+        // A query that waits for a slot must still be able to finish within the request's time: past
+        // that wait, the client learns it was turned away (429) rather than that time ran out (503).
         queryCoalescing = QueryCoalescer.Configuration(
             ttl: cacheTTL,
             maximumConcurrentQueries: options.maxConcurrentPrometheusQueries,
-            maximumWait: requestTimeout
+            maximumWait: max(requestTimeout - timeout, .milliseconds(100))
         )
         prometheus = PrometheusClientConfiguration(
             url: options.prometheusURL,

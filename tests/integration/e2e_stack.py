@@ -9,7 +9,13 @@
 3. ``scripts/kube_standin.py``: a Kubernetes API stand-in (pods list+watch) with the same pods;
 4. the adapter (``.build/debug/custom-metrics-adapter`` or ``$ADAPTER_BIN``) with
    ``--kubeconfig`` from the stand-in, a self-signed certificate in the temp dir, a free
-   ``--secure-port`` and ``--prometheus-url`` pointing at that Prometheus.
+   ``--secure-port`` and ``--prometheus-url`` pointing at that Prometheus, or, with
+   ``Stack(..., prometheus_proxy=True)``, at ``scripts/prometheus_fault_proxy.py`` placed in front
+   of it (``proxy_mode()``, ``proxy_requests()``).
+
+For fault tests, Prometheus (``stop_prometheus``/``start_prometheus``), the stand-in
+(``stop_standin``/``start_standin``, same port) and the adapter (``restart_adapter``) can be
+stopped and started again; ``adapter_metrics()`` parses the adapter's own ``/metrics``.
 
 Every wait is bounded; every process runs in its own process group and is stopped by its PID
 (SIGTERM, then SIGKILL) when the stack stops.  Logs stay in the temp dir (``logs/``);
@@ -25,6 +31,7 @@ import http.client
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import socket
@@ -41,6 +48,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 SCRIPTS = os.path.join(REPO, "scripts")
 FAKE_TRITON = os.path.join(SCRIPTS, "fake_triton.py")
 KUBE_STANDIN = os.path.join(SCRIPTS, "kube_standin.py")
+FAULT_PROXY = os.path.join(SCRIPTS, "prometheus_fault_proxy.py")
 
 GROUP = "custom.metrics.k8s.io"
 METRIC = "triton:queue_compute:ratio"
@@ -142,6 +150,35 @@ def parse_quantity_milli(text):
     return int(value.to_integral_value())
 
 
+_SAMPLE_RE = re.compile(r'^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$')
+_LABEL_RE = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_metrics_text(text):
+    """Prometheus text exposition as {(name, ((label, value), ...sorted)): float}."""
+    samples = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        m = _SAMPLE_RE.match(line)
+        if not m:
+            continue
+        labels = tuple(sorted((k, v.replace('\\"', '"').replace("\\\\", "\\"))
+                              for k, v in _LABEL_RE.findall(m.group(2) or "")))
+        try:
+            samples[(m.group(1), labels)] = float(m.group(3))
+        except ValueError:
+            continue
+    return samples
+
+
+def metric_sum(samples, name, **labels):
+    """Sum of every sample of ``name`` whose labels include ``labels`` (0 when there is none)."""
+    want = set(labels.items())
+    return sum(v for (n, ls), v in samples.items() if n == name and want <= set(ls))
+
+
 def expected_milli(pod, model=None):
     """The ratio the adapter should serve for one PODS.json pod, in milli-units.
 
@@ -211,10 +248,13 @@ class Stack:
     fake_triton (series) and the stand-in (Kubernetes objects with their labels).
     """
 
-    def __init__(self, pods, workdir=None, log_level="debug", keep_workdir=None, adapter_args=()):
+    def __init__(self, pods, workdir=None, log_level="debug", keep_workdir=None, adapter_args=(),
+                 prometheus_proxy=False):
         self.pods = pods
         self.log_level = log_level
         self.adapter_args = list(adapter_args)
+        self.prometheus_proxy = prometheus_proxy
+        self.proxy_port = None
         self._own_workdir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix="cma-e2e-")
         self.keep_workdir = keep_workdir if keep_workdir is not None else bool(os.environ.get("E2E_KEEP_TMP"))
@@ -257,6 +297,8 @@ class Stack:
         self._start_fake_triton()
         self.prom_port = free_port()
         self.start_prometheus()
+        if self.prometheus_proxy:
+            self._start_proxy()
         self._start_standin()
         self._start_adapter()
         self.write_kubeconfig()
@@ -264,7 +306,7 @@ class Stack:
     def stop(self):
         """Stop every process we started (adapter first), by PID; remove the temp dir. Idempotent."""
         atexit.unregister(self.stop)
-        for name in ("adapter", "standin", "prometheus", "fake_triton"):
+        for name in ("adapter", "prometheus_proxy", "standin", "prometheus", "fake_triton"):
             proc = self.procs.pop(name, None)
             if proc is not None:
                 proc.stop()
@@ -322,19 +364,100 @@ class Stack:
         if proc is not None:
             proc.stop()
 
-    def _start_standin(self):
+    def _start_proxy(self):
+        """Start the fault proxy in mode ``pass``; once it has a port, again on that same port."""
+        port_file = os.path.join(self.workdir, "prometheus_proxy.port")
+        if os.path.exists(port_file):
+            os.unlink(port_file)
+        proc = self._spawn("prometheus_proxy", [
+            sys.executable, FAULT_PROXY, "--upstream", f"http://127.0.0.1:{self.prom_port}",
+            "--port", str(self.proxy_port or 0), "--port-file", port_file])
+        self.proxy_port = self._wait_port_file(proc, port_file, 20)
+
+    def stop_proxy(self):
+        """Stop the fault proxy: the adapter's Prometheus address then refuses connections."""
+        proc = self.procs.pop("prometheus_proxy", None)
+        if proc is not None:
+            proc.stop()
+
+    def start_proxy(self):
+        """Start the fault proxy again on its port (mode ``pass``, request count zero)."""
+        if "prometheus_proxy" in self.procs and self.procs["prometheus_proxy"].alive():
+            return
+        self._start_proxy()
+
+    def _start_standin(self, first_rv=None, pods_file=None):
+        """Start the stand-in; once it has a port, again on that same port (a restart)."""
         port_file = os.path.join(self.workdir, "standin.port")
-        proc = self._spawn("standin", [
-            sys.executable, KUBE_STANDIN, "--port", "0", "--port-file", port_file, "--pods", self.pods_file,
-            "--kubeconfig-out", self.standin_kubeconfig, "--pki-dir", self.pki_dir])
+        if os.path.exists(port_file):
+            os.unlink(port_file)
+        argv = [sys.executable, KUBE_STANDIN, "--port", str(self.standin_port or 0), "--port-file", port_file,
+                "--pods", pods_file or self.pods_file, "--kubeconfig-out", self.standin_kubeconfig,
+                "--pki-dir", self.pki_dir]
+        if first_rv is not None:
+            argv += ["--first-rv", str(first_rv)]
+        proc = self._spawn("standin", argv)
         self.standin_port = self._wait_port_file(proc, port_file, 20)
+
+    def stop_standin(self):
+        """Stop the stand-in (by PID); returns the resourceVersion it had reached, or None."""
+        try:
+            rv = self.standin_resource_version()
+        except (OSError, ValueError, KeyError):
+            rv = None
+        proc = self.procs.pop("standin", None)
+        if proc is not None:
+            proc.stop()
+        return rv
+
+    def start_standin(self, first_rv=None, pods=None):
+        """Start the stand-in again on the same port.
+
+        ``first_rv``: the resourceVersion it starts from.  Pass one above the old stand-in's (see
+        ``stop_standin``) to act like a restarted kube-apiserver: versions stay monotonic and a
+        watch from an older one gets 410 Expired.  ``pods``: a PODS.json document to start with
+        instead of the stack's (fake_triton keeps exporting the stack's pods).
+        """
+        if "standin" in self.procs and self.procs["standin"].alive():
+            return
+        pods_file = None
+        if pods is not None:
+            pods_file = os.path.join(self.workdir, "standin-pods.json")
+            with open(pods_file, "w", encoding="utf-8") as f:
+                json.dump(pods, f, indent=2)
+        self._start_standin(first_rv=first_rv, pods_file=pods_file)
+
+    def standin_resource_version(self):
+        """The stand-in's current resourceVersion, from a one-item pod list (int)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.standin_port, timeout=5)
+        try:
+            conn.request("GET", "/api/v1/pods?limit=1", headers={"Authorization": f"Bearer {self.standin_token()}"})
+            resp = conn.getresponse()
+            return int(json.loads(resp.read())["metadata"]["resourceVersion"])
+        finally:
+            conn.close()
+
+    def restart_adapter(self, adapter_args=None, timeout=60):
+        """Stop the adapter and start it again (same certificate, new port), optionally with new args."""
+        proc = self.procs.pop("adapter", None)
+        if proc is not None:
+            proc.stop()
+        if adapter_args is not None:
+            self.adapter_args = list(adapter_args)
+        self._start_adapter(timeout=timeout)
+        self.write_kubeconfig()
+
+    @property
+    def prometheus_url(self):
+        """Where the adapter sends queries: the fault proxy when there is one, else Prometheus."""
+        return f"http://127.0.0.1:{self.proxy_port if self.prometheus_proxy else self.prom_port}"
 
     def _start_adapter(self, timeout=60):
         self.adapter_port = free_port()
         proc = self._spawn("adapter", [
             adapter_bin(), "--secure-port", str(self.adapter_port), "--bind-address", "127.0.0.1",
             "--cert-dir", self.certdir, "--kubeconfig", self.standin_kubeconfig,
-            "--prometheus-url", f"http://127.0.0.1:{self.prom_port}", "--prometheus-query-timeout", "2s",
+            "--prometheus-url", self.prometheus_url, "--prometheus-query-timeout", "2s",
             "--log-level", self.log_level, *self.adapter_args])
 
         def ready():
@@ -508,8 +631,51 @@ class Stack:
     def break_watches(self):
         return self.standin("POST", "/_control/break-watches", {})
 
-    def fail_requests(self, status, count=1):
-        return self.standin("POST", "/_control/fail", {"status": status, "count": count})
+    def fail_requests(self, status, count=1, verb=None):
+        """Fail the stand-in's next ``count`` pod list/watch requests (-1: until reset; verb: only list/watch)."""
+        body = {"status": status, "count": count}
+        if verb is not None:
+            body["verb"] = verb
+        return self.standin("POST", "/_control/fail", body)
+
+    # -- Prometheus fault proxy control ---------------------------------------
+
+    def proxy(self, method, path, body=None):
+        """A /_control request to the fault proxy: (status, parsed JSON or text)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.proxy_port, timeout=10)
+        try:
+            conn.request(method, path, body=body.encode() if isinstance(body, str) else body)
+            resp = conn.getresponse()
+            raw = resp.read()
+            try:
+                return resp.status, json.loads(raw)
+            except ValueError:
+                return resp.status, raw.decode("utf-8", "replace")
+        finally:
+            conn.close()
+
+    def proxy_mode(self, mode):
+        """Switch the fault proxy (``pass``, ``delay:3``, ``status:500:html``, ...; see the script)."""
+        status, doc = self.proxy("POST", "/_control/mode", mode)
+        if status != 200:
+            raise AssertionError(f"fault proxy refused mode {mode!r}: {status} {doc}")
+        return doc
+
+    def proxy_requests(self, reset=False):
+        """{"count": queries seen, "queries": [...]} from the fault proxy; ``reset`` zeroes it."""
+        status, doc = self.proxy("DELETE" if reset else "GET", "/_control/requests")
+        if status != 200:
+            raise AssertionError(f"fault proxy /_control/requests: {status} {doc}")
+        return doc
+
+    # -- the adapter's own metrics ------------------------------------------------
+
+    def adapter_metrics(self):
+        """The adapter's /metrics as {(name, ((label, value), ...sorted)): float}."""
+        status, text = self.get("/metrics")
+        if status != 200 or not isinstance(text, str):
+            raise AssertionError(f"/metrics -> {status}: {text!r}")
+        return parse_metrics_text(text)
 
     # -- diagnostics -------------------------------------------------------
 
