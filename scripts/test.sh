@@ -25,6 +25,10 @@ echo "==> manifests: render, golden files, strict offline validation, no insecur
 bash scripts/render-manifests.sh --check
 bash scripts/check-manifests.sh
 
+echo "==> recording rules: promtool check rules, promtool test rules on synthetic Triton series"
+bash scripts/check-rules.sh | tee .build/rules-test.log
+rules_count=$(sed -n 's/^rules: \([0-9]*\) promtool test groups passed.*/\1/p' .build/rules-test.log)
+
 echo "==> fixtures self-test"
 /usr/bin/python3 -m unittest scripts/test_fixtures.py 2>&1 | tee .build/fixtures-test.log
 fixtures_count=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\}.*/\1/p' .build/fixtures-test.log)
@@ -50,5 +54,5 @@ ADAPTER_BIN="$(swift build --show-bin-path)/custom-metrics-adapter" \
     /usr/bin/python3 -m unittest tests/integration/test_triton.py -v 2>&1 | tee .build/triton-test.log
 triton_count=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\}.*/\1/p' .build/triton-test.log)
 
-echo "swift: ${swift_count} tests (each parameterised case counted once), fixtures: ${fixtures_count}, end-to-end: ${e2e_count}, auth end-to-end: ${auth_count}, faults: ${faults_count}, real Triton: ${triton_count}"
-echo "tests: $((swift_count + fixtures_count + e2e_count + auth_count + faults_count + triton_count)) passed, 0 failed"
+echo "swift: ${swift_count} tests (each parameterised case counted once), fixtures: ${fixtures_count}, end-to-end: ${e2e_count}, auth end-to-end: ${auth_count}, faults: ${faults_count}, real Triton: ${triton_count}, promtool rule groups: ${rules_count}"
+echo "tests: $((swift_count + fixtures_count + e2e_count + auth_count + faults_count + triton_count + rules_count)) passed, 0 failed"
