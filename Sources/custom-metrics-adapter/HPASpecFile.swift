@@ -27,6 +27,12 @@ struct HPASpecFile {
         } catch {
             throw SettingsError("--hpa \(path): \(error)")
         }
+        guard autoscaler.spec.metrics.count == 1 else {
+            throw SettingsError(
+                "--hpa \(path): spec.metrics has \(autoscaler.spec.metrics.count) entries; these tools read one Pods metric "
+                    + "from the adapter, and an unread metric would hold every scale-down"
+            )
+        }
         guard let first = autoscaler.spec.metrics.first, first.type == .pods, let pods = first.pods else {
             throw SettingsError("--hpa \(path): spec.metrics[0] must be a Pods metric (the adapter serves pods/<metric>)")
         }

@@ -31,6 +31,21 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(name: .customLong("prometheus-header"), help: "Extra header as Name=Value (repeatable), e.g. X-Scope-OrgID=tenant-a.")
     var headers: [String] = []
 
+    @Option(name: .customLong("prometheus-username"), help: "Basic-auth user (with --prometheus-password-file).")
+    var username: String?
+
+    @Option(name: .customLong("prometheus-password-file"), help: "File with the basic-auth password.")
+    var passwordFile: String?
+
+    @Option(name: .customLong("prometheus-client-tls-cert-file"), help: "Client certificate (PEM) for mutual TLS to Prometheus.")
+    var clientCertFile: String?
+
+    @Option(name: .customLong("prometheus-client-tls-key-file"), help: "Client key (PEM) for mutual TLS to Prometheus.")
+    var clientKeyFile: String?
+
+    @Flag(name: .customLong("prometheus-insecure-skip-tls-verify"), help: "Do not verify Prometheus' certificate (local experiments only).")
+    var insecureSkipTLSVerify = false
+
     @Option(name: .customLong("config"), help: "Rules file (`metrics:`); default: the built-in Triton rule.")
     var config: String?
 
@@ -92,7 +107,10 @@ struct ReplayCommand: AsyncParsableCommand {
             headerPairs.append((String(header[..<equals]), String(header[header.index(after: equals)...])))
         }
         let client = try PrometheusHTTPClient(configuration: PrometheusClientConfiguration(
-            url: prometheusURL, queryTimeout: timeout, bearerTokenFile: tokenFile, caFile: caFile, headers: headerPairs
+            url: prometheusURL, queryTimeout: timeout, bearerTokenFile: tokenFile,
+            basicAuthUsername: username, basicAuthPasswordFile: passwordFile, caFile: caFile,
+            clientCertificateFile: clientCertFile, clientKeyFile: clientKeyFile,
+            insecureSkipTLSVerify: insecureSkipTLSVerify, headers: headerPairs
         ))
         let observations: [ReplaySimulation.Observation]
         do {
@@ -126,32 +144,41 @@ struct ReplayCommand: AsyncParsableCommand {
     static func history(
         client: PrometheusHTTPClient, promql: String, rule: MetricRule, from: Double, to: Double, step: Double
     ) async throws -> [ReplaySimulation.Observation] {
-        let chunkSpan = step * 10_000
-        let chunks = Int(((to - from) / chunkSpan).rounded(.up))
-        var byTime: [Double: [String: Int64]] = [:]
-        var chunkStart = from
-        var index = 0
-        while chunkStart <= to {
-            let chunkEnd = min(chunkStart + chunkSpan - step, to)
-            let series = try await client.rangeQuery(promql, start: chunkStart, end: chunkEnd, step: step)
+        // Times are keyed in whole milliseconds (Prometheus' resolution), computed as start + k·step, so a
+        // step such as 1.1 s never drifts away from the timestamps Prometheus returns.
+        let stepMilliseconds = Int64((step * 1000).rounded())
+        let fromMilliseconds = Int64((from * 1000).rounded())
+        let count = Int64(((to - from) * 1000).rounded(.down)) / stepMilliseconds + 1
+        let perChunk: Int64 = 10_000
+        let chunks = Int((count + perChunk - 1) / perChunk)
+        var byTime: [Int64: [String: Int64]] = [:]
+        var seriesSeen = 0
+        for chunk in 0..<chunks {
+            let first = Int64(chunk) * perChunk
+            let last = min(first + perChunk, count) - 1
+            let series = try await client.rangeQuery(
+                promql,
+                start: Double(fromMilliseconds + first * stepMilliseconds) / 1000,
+                end: Double(fromMilliseconds + last * stepMilliseconds) / 1000,
+                step: Double(stepMilliseconds) / 1000
+            )
+            seriesSeen += series.count
             for entry in series {
                 guard let pod = entry.labels[rule.nameLabel] else { continue }
                 for sample in entry.samples {
                     guard let milli = Quantity(decimal: sample.value)?.milliValue else { continue }
-                    byTime[sample.timestamp, default: [:]][pod] = milli
+                    byTime[Int64((sample.timestamp * 1000).rounded()), default: [:]][pod] = milli
                 }
             }
-            index += 1
-            progress(index, of: max(chunks, 1))
-            chunkStart = chunkEnd + step
+            progress(chunk + 1, of: chunks)
         }
-        var observations: [ReplaySimulation.Observation] = []
-        var time = from
-        while time <= to {
-            observations.append(.init(time: time, values: byTime[time] ?? [:]))
-            time += step
+        if seriesSeen == 0 {
+            FileHandle.standardError.write(Data("warning: Prometheus returned no series for this rule, namespace and range: check --namespace and the HPA's metric selector\n".utf8))
         }
-        return observations
+        return (0..<count).map { index in
+            let time = fromMilliseconds + index * stepMilliseconds
+            return ReplaySimulation.Observation(time: Double(time) / 1000, values: byTime[time] ?? [:])
+        }
     }
 
     static func progress(_ done: Int, of total: Int) {

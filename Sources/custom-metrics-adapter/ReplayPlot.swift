@@ -10,7 +10,8 @@ enum ReplayPlot {
         guard let first = steps.first?.time, let last = steps.last?.time else { return "" }
         let span = max(last - first, 1)
         let peak = steps.compactMap { max($0.recordedAverage ?? 0, $0.simulatedValue ?? 0) }.max() ?? 0
-        let valueTop = Double(max(peak, targetMilli * 2)) * 1.1
+        // The value axis ends on a round ratio (a multiple of 0.5) above the peak and twice the target.
+        let valueTop = (Double(max(peak, targetMilli * 2)) * 1.05 / 500).rounded(.up) * 500
         func x(_ time: Double) -> Double { left + (time - first) / span * plotWidth }
         func y(_ milli: Int64) -> Double { top + plotHeight - Double(milli) / valueTop * plotHeight }
         func yReplicas(_ replicas: Int32) -> Double { top + plotHeight - Double(replicas) / Double(maxReplicas + 1) * plotHeight }
@@ -23,17 +24,18 @@ enum ReplayPlot {
         parts.append(#"<rect width="100%" height="100%" fill="white"/>"#)
         parts.append(#"<text x="\#(Int(left))" y="22" font-size="15">\#(escape(title))</text>"#)
         parts.append(#"<rect x="\#(left)" y="\#(top)" width="\#(plotWidth)" height="\#(plotHeight)" fill="none" stroke="gray"/>"#)
-        for tick in 0...4 {
-            let milli = Int64(Double(tick) / 4 * valueTop)
-            parts.append(#"<text x="\#(left - 8)" y="\#(y(milli) + 4)" text-anchor="end">\#(String(format: "%.2f", Double(milli) / 1000))</text>"#)
+        let tickStep = valueTop / 500 > 8 ? 1000.0 : 500.0
+        for tick in 0...Int(valueTop / tickStep) {
+            let milli = Int64(Double(tick) * tickStep)
+            parts.append(#"<text x="\#(f(left - 8))" y="\#(f(y(milli) + 4))" text-anchor="end">\#(String(format: "%.2f", Double(milli) / 1000))</text>"#)
         }
         for replicas in 0...maxReplicas {
-            parts.append(#"<text x="\#(width - right + 8)" y="\#(yReplicas(replicas) + 4)" fill="seagreen">\#(replicas)</text>"#)
+            parts.append(#"<text x="\#(f(width - right + 8))" y="\#(f(yReplicas(replicas) + 4))" fill="seagreen">\#(replicas)</text>"#)
         }
         for tick in 0...6 {
             let time = first + span * Double(tick) / 6
             let label = Self.clock(time)
-            parts.append(#"<text x="\#(x(time))" y="\#(height - bottom + 18)" text-anchor="middle">\#(label)</text>"#)
+            parts.append(#"<text x="\#(f(x(time)))" y="\#(f(height - bottom + 18))" text-anchor="middle">\#(label)</text>"#)
         }
         parts.append(polyline([(left, y(targetMilli)), (left + plotWidth, y(targetMilli))], color: "crimson", width: 1, dash: "6,4"))
         parts.append(polyline(steps.compactMap { step in step.recordedAverage.map { (x(step.time), y($0)) } }, color: "gray"))
@@ -46,14 +48,16 @@ enum ReplayPlot {
         parts.append(polyline(replicaPoints, color: "seagreen", width: 2.5))
         let legend = [("gray", "recorded average (pods that ran)"), ("steelblue", "per replica, replayed"), ("crimson", "target"), ("seagreen", "replicas (right axis)")]
         for (index, entry) in legend.enumerated() {
-            let lx = left + 10 + Double(index) * 215
-            parts.append(#"<line x1="\#(lx)" y1="\#(top + 14)" x2="\#(lx + 24)" y2="\#(top + 14)" stroke="\#(entry.0)" stroke-width="2.5"/>"#)
-            parts.append(#"<text x="\#(lx + 30)" y="\#(top + 18)">\#(entry.1)</text>"#)
+            let lx = left + 10 + [0.0, 250, 420, 520][index]
+            parts.append(#"<line x1="\#(f(lx))" y1="\#(f(top + 14))" x2="\#(f(lx + 24))" y2="\#(f(top + 14))" stroke="\#(entry.0)" stroke-width="2.5"/>"#)
+            parts.append(#"<text x="\#(f(lx + 30))" y="\#(f(top + 18))">\#(entry.1)</text>"#)
         }
         parts.append(#"<text x="16" y="\#(top + plotHeight / 2)" transform="rotate(-90 16 \#(top + plotHeight / 2))" text-anchor="middle">queue / compute ratio</text>"#)
         parts.append("</svg>")
         return parts.joined(separator: "\n") + "\n"
     }
+
+    private static func f(_ value: Double) -> String { String(format: "%.1f", value) }
 
     static func clock(_ time: Double) -> String {
         let formatter = DateFormatter()

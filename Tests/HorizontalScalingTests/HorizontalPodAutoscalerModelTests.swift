@@ -147,7 +147,7 @@ struct HorizontalPodAutoscalerModelTests {
         #expect(decision.reason == .limitedByMaxReplicas(4))
         #expect(
             decision.description.hasPrefix(
-                "t=15s 4 → 4: held by scale-down stabilization window 300s (highest recent recommendation 5); "
+                "t=15s 4 → 4: stabilized by the scale-down window 300s (highest recent recommendation 5); "
                     + "then limited by maxReplicas 4 (proposed 3, stabilized 5)"))
     }
 

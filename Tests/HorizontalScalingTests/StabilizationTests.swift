@@ -69,7 +69,7 @@ struct StabilizationTests {
         #expect(decisions[1].metricReplicas == 1)
         #expect(decisions[1].stabilizedReplicas == 4)
         #expect(decisions[1].description.hasPrefix(
-            "t=15s 4 → 4: held by scale-down stabilization window 300s (highest recent recommendation 4)"))
+            "t=15s 4 → 4: stabilized by the scale-down window 300s (highest recent recommendation 4)"))
     }
 
     @Test func heldScaleUpSaysWhy() throws {

@@ -46,8 +46,8 @@ public enum DecisionReason: Sendable, Equatable, CustomStringConvertible {
             "proposal rounds to the current count (\(metric))"
         case .stabilized(let direction, let window, let recommendation):
             direction == .down
-                ? "held by scale-down stabilization window \(window)s (highest recent recommendation \(recommendation))"
-                : "held by scale-up stabilization window \(window)s (lowest recent recommendation \(recommendation))"
+                ? "stabilized by the scale-down window \(window)s (highest recent recommendation \(recommendation))"
+                : "stabilized by the scale-up window \(window)s (lowest recent recommendation \(recommendation))"
         case .limitedByPolicy(let limit):
             limit.description
         case .limitedByScaleUpRate(let limit):
