@@ -9,7 +9,7 @@ import Metrics
 /// selector and groups by object; the provider then keeps the objects the request selected. No pod-name
 /// regex ever enters PromQL, so a selection of 10,000 pods costs the same query as one of 10.
 public struct PrometheusMetricsProvider: CustomMetricsProvider {
-    private let rules: RuleSet
+    private let store: RuleStore
     private let prometheus: any PrometheusQuerying
     private let pods: any PodDirectory
     private let logger: Logger
@@ -17,13 +17,30 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
     private let coalescer: QueryCoalescer
 
     /// - Parameters:
-    ///   - rules: The validated rules.
+    ///   - rules: The validated rules; a `RuleStore` lets them be swapped while serving.
     ///   - prometheus: Where queries go.
     ///   - pods: Which pods exist, with their labels.
     ///   - logger: Receives one line per dropped value and per failed query.
     ///   - metricsFactory: Where query latency, query errors and dropped values are counted.
     ///   - coalescer: Shares identical queries between requests and keeps answers for a short, bounded
     ///     time; by default it only shares queries in flight.
+    public init(
+        rules: RuleStore,
+        prometheus: any PrometheusQuerying,
+        pods: any PodDirectory,
+        logger: Logger,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory,
+        coalescer: QueryCoalescer? = nil
+    ) {
+        self.store = rules
+        self.prometheus = prometheus
+        self.pods = pods
+        self.logger = logger
+        self.metricsFactory = metricsFactory
+        self.coalescer = coalescer ?? QueryCoalescer(configuration: .passThrough, metricsFactory: metricsFactory)
+    }
+
+    /// A provider whose rules never change.
     public init(
         rules: RuleSet,
         prometheus: any PrometheusQuerying,
@@ -32,16 +49,14 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
         metricsFactory: any MetricsFactory = MetricsSystem.factory,
         coalescer: QueryCoalescer? = nil
     ) {
-        self.rules = rules
-        self.prometheus = prometheus
-        self.pods = pods
-        self.logger = logger
-        self.metricsFactory = metricsFactory
-        self.coalescer = coalescer ?? QueryCoalescer(configuration: .passThrough, metricsFactory: metricsFactory)
+        self.init(
+            rules: RuleStore(rules), prometheus: prometheus, pods: pods, logger: logger, metricsFactory: metricsFactory,
+            coalescer: coalescer
+        )
     }
 
     public func listMetrics() -> [MetricInfo] {
-        rules.rules.map { MetricInfo(resource: $0.resource, namespaced: $0.namespaced, metric: $0.name) }
+        store.current.rules.map { MetricInfo(resource: $0.resource, namespaced: $0.namespaced, metric: $0.name) }
     }
 
     public func metric(for object: ObjectKey, metric: MetricQuery) async throws(MetricsError) -> MetricValue {
@@ -104,7 +119,7 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
     // MARK: - Rules
 
     private func lookup(resource: String, metric: String) throws(MetricsError) -> (MetricRule, QueryTemplate) {
-        guard let found = rules.rule(resource: resource, metric: metric) else {
+        guard let found = store.current.rule(resource: resource, metric: metric) else {
             throw MetricsError.metricNotFound(metric, resource: resource)
         }
         return found

@@ -31,6 +31,9 @@ struct AdapterOptions: ParsableArguments {
     @Option(name: .customLong("config"), help: "YAML rules file (`metrics:` list). Without it the built-in rule serves triton:queue_compute:ratio for pods.")
     var config: String?
 
+    @Option(name: .customLong("config-reload-interval"), help: "How often --config is checked for changes; a valid new file replaces the rules without a restart, an invalid one is logged and ignored.")
+    var configReloadInterval = "10s"
+
     @Option(name: .customLong("metrics-relist-interval"), help: "Accepted for prometheus-adapter compatibility; series discovery is not used by native rules.")
     var metricsRelistInterval = "10m"
 

@@ -87,8 +87,15 @@ struct AdapterRunner {
             ))
         }
 
+        let rules = RuleStore(settings.rules)
+        if let configFile = settings.configFile {
+            services.append(RuleFileReloader(
+                store: rules, path: configFile, interval: settings.configReloadInterval, logger: logger, metricsFactory: factory,
+                parse: { text in try RuleConfig.parse(yaml: text) }
+            ))
+        }
         let provider = PrometheusMetricsProvider(
-            rules: settings.rules, prometheus: prometheus, pods: pods, logger: logger, metricsFactory: factory,
+            rules: rules, prometheus: prometheus, pods: pods, logger: logger, metricsFactory: factory,
             coalescer: QueryCoalescer(configuration: settings.queryCoalescing, metricsFactory: factory)
         )
         let router = buildRouter(

@@ -25,6 +25,9 @@ struct AdapterSettings {
     var shutdownTimeout: Duration
     var rules: RuleSet
     var rulesSource: String
+    /// The `--config` file, re-read every `configReloadInterval`; nil for the built-in rule.
+    var configFile: String?
+    var configReloadInterval: Duration
     var prometheus: PrometheusClientConfiguration
     /// Pods from this file instead of the Kubernetes API (`--pods-file`).
     var podsFile: String?
@@ -47,10 +50,13 @@ struct AdapterSettings {
                 throw SettingsError("--config \(config): \(error)")
             }
             rulesSource = config
+            configFile = config
         } else {
             rules = RuleSet.builtIn
             rulesSource = "built-in"
+            configFile = nil
         }
+        configReloadInterval = try Self.duration(options.configReloadInterval, flag: "--config-reload-interval")
 
         let certificate: ServingCertificate
         switch (options.tlsCertFile, options.tlsPrivateKeyFile) {
