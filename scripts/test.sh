@@ -48,6 +48,11 @@ ADAPTER_BIN="$(swift build --show-bin-path)/custom-metrics-adapter" \
     /usr/bin/python3 -m unittest tests/integration/test_fault_proxy.py tests/integration/test_faults.py -v 2>&1 | tee .build/faults-test.log
 faults_count=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\}.*/\1/p' .build/faults-test.log)
 
+echo "==> tools: explain, config reload (real binary, real Prometheus, stand-in)"
+ADAPTER_BIN="$(swift build --show-bin-path)/custom-metrics-adapter" \
+    /usr/bin/python3 -m unittest tests/integration/test_tools.py -v 2>&1 | tee .build/tools-test.log
+tools_count=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\}.*/\1/p' .build/tools-test.log)
+
 echo "==> replay: promtool-backfilled history, real Prometheus, the replay command"
 ADAPTER_BIN="$(swift build --show-bin-path)/custom-metrics-adapter" \
     /usr/bin/python3 -m unittest tests/integration/test_replay.py -v 2>&1 | tee .build/replay-test.log
@@ -59,5 +64,5 @@ ADAPTER_BIN="$(swift build --show-bin-path)/custom-metrics-adapter" \
     /usr/bin/python3 -m unittest tests/integration/test_triton.py -v 2>&1 | tee .build/triton-test.log
 triton_count=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\}.*/\1/p' .build/triton-test.log)
 
-echo "swift: ${swift_count} tests (each parameterised case counted once), fixtures: ${fixtures_count}, end-to-end: ${e2e_count}, auth end-to-end: ${auth_count}, faults: ${faults_count}, replay: ${replay_count}, real Triton: ${triton_count}, promtool rule groups: ${rules_count}"
-echo "tests: $((swift_count + fixtures_count + e2e_count + auth_count + faults_count + replay_count + triton_count + rules_count)) passed, 0 failed"
+echo "swift: ${swift_count} tests (each parameterised case counted once), fixtures: ${fixtures_count}, end-to-end: ${e2e_count}, auth end-to-end: ${auth_count}, faults: ${faults_count}, tools: ${tools_count}, replay: ${replay_count}, real Triton: ${triton_count}, promtool rule groups: ${rules_count}"
+echo "tests: $((swift_count + fixtures_count + e2e_count + auth_count + faults_count + tools_count + replay_count + triton_count + rules_count)) passed, 0 failed"

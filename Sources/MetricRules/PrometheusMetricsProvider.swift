@@ -9,9 +9,9 @@ import Metrics
 /// selector and groups by object; the provider then keeps the objects the request selected. No pod-name
 /// regex ever enters PromQL, so a selection of 10,000 pods costs the same query as one of 10.
 public struct PrometheusMetricsProvider: CustomMetricsProvider {
-    private let store: RuleStore
+    let store: RuleStore
     private let prometheus: any PrometheusQuerying
-    private let pods: any PodDirectory
+    let pods: any PodDirectory
     private let logger: Logger
     private let metricsFactory: any MetricsFactory
     private let coalescer: QueryCoalescer
@@ -118,14 +118,14 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
 
     // MARK: - Rules
 
-    private func lookup(resource: String, metric: String) throws(MetricsError) -> (MetricRule, QueryTemplate) {
+    func lookup(resource: String, metric: String) throws(MetricsError) -> (MetricRule, QueryTemplate) {
         guard let found = store.current.rule(resource: resource, metric: metric) else {
             throw MetricsError.metricNotFound(metric, resource: resource)
         }
         return found
     }
 
-    private func checkScope(_ rule: MetricRule, namespace: String?) throws(MetricsError) {
+    func checkScope(_ rule: MetricRule, namespace: String?) throws(MetricsError) {
         if rule.namespaced, namespace == nil {
             throw MetricsError(
                 .badRequest,
@@ -139,7 +139,7 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
 
     // MARK: - Querying
 
-    private struct ObjectID: Hashable {
+    struct ObjectID: Hashable {
         var namespace: String?
         var name: String
     }
@@ -152,9 +152,21 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
         extraMatchers: [PromQL.Matcher],
         metric: MetricQuery
     ) async throws(MetricsError) -> [ObjectID: MetricValue] {
+        try await valuesAndDrops(rule: rule, template: template, namespace: namespace, extraMatchers: extraMatchers, metric: metric).values
+    }
+
+    /// The finite values, and why each object with a series but no value was left out.
+    func valuesAndDrops(
+        rule: MetricRule,
+        template: QueryTemplate,
+        namespace: String?,
+        extraMatchers: [PromQL.Matcher],
+        metric: MetricQuery
+    ) async throws(MetricsError) -> (values: [ObjectID: MetricValue], drops: [String: String]) {
         let promql = try Self.promql(rule: rule, template: template, namespace: namespace, extraMatchers: extraMatchers, metricSelector: metric.selector)
         let samples = try await run(promql, rule: rule)
         var result: [ObjectID: MetricValue] = [:]
+        var drops: [String: String] = [:]
         var duplicates: Set<ObjectID> = []
         for sample in samples {
             guard let name = sample.labels[rule.nameLabel] else {
@@ -166,6 +178,7 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
             guard let quantity = Quantity(decimal: sample.value) else {
                 let reason = sample.value.lowercased().contains("nan") ? "nan" : sample.value.lowercased().contains("inf") ? "inf" : "not_a_number"
                 drop(rule: rule, reason: reason, object: name, detail: "value \(sample.value)")
+                drops[name] = "Prometheus computed \(sample.value), which is never served"
                 continue
             }
             if result[id] != nil || duplicates.contains(id) {
@@ -173,6 +186,7 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
                 duplicates.insert(id)
                 result[id] = nil
                 drop(rule: rule, reason: "duplicate_series", object: name, detail: "several series for one object")
+                drops[name] = "several series for this object: the rule's query does not group by \(rule.groupByLabels.joined(separator: ","))"
                 continue
             }
             result[id] = MetricValue(
@@ -189,7 +203,7 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
                 value: quantity
             )
         }
-        return result
+        return (result, drops)
     }
 
     /// The PromQL for one rule, namespace and metric selector; public so `explain` and tests see exactly

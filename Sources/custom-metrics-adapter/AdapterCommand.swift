@@ -18,8 +18,9 @@ struct AdapterCommand: AsyncParsableCommand {
         commandName: "custom-metrics-adapter",
         abstract: "Serve the Kubernetes custom.metrics.k8s.io API (v1beta2, v1beta1) from Prometheus over HTTPS.",
         discussion: """
-            Other tools in this binary: `custom-metrics-adapter replay --help` (what the HPA would have done over \
-            your Prometheus history) and `custom-metrics-adapter hpa-controller --help` (the HPA's decision loop \
+            Other tools in this binary: `custom-metrics-adapter explain <API path> [these flags]` (why a request \
+            gets its answer: rule, PromQL, each pod's verdict), `custom-metrics-adapter replay --help` (what the \
+            HPA would have done over your Prometheus history) and `custom-metrics-adapter hpa-controller --help` (the HPA's decision loop \
             against a running adapter).
             """
     )
@@ -50,6 +51,7 @@ enum Main {
         switch arguments.first {
         case "hpa-controller": await HPAControllerCommand.main(Array(arguments.dropFirst()))
         case "replay": await ReplayCommand.main(Array(arguments.dropFirst()))
+        case "explain": await ExplainCommand.main(Array(arguments.dropFirst()))
         default: await AdapterCommand.main(arguments)
         }
     }

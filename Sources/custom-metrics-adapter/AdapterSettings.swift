@@ -36,7 +36,9 @@ struct AdapterSettings {
     /// Query sharing, answer reuse and the Prometheus concurrency bound.
     var queryCoalescing: QueryCoalescer.Configuration
 
-    init(_ options: AdapterOptions) throws {
+    /// - Parameter serving: false for tools (`explain`) that use the flags but serve nothing: no
+    ///   certificate is loaded or generated.
+    init(_ options: AdapterOptions, serving: Bool = true) throws {
         if let config = options.config {
             let text: String
             do {
@@ -58,8 +60,11 @@ struct AdapterSettings {
         }
         configReloadInterval = try Self.duration(options.configReloadInterval, flag: "--config-reload-interval")
 
-        let certificate: ServingCertificate
+        let certificate: ServingCertificate?
         switch (options.tlsCertFile, options.tlsPrivateKeyFile) {
+        case _ where !serving:
+            certificate = nil
+            certificateFiles = nil
         case (let cert?, let key?):
             certificate = try ServingCertificate.load(certificateFile: cert, privateKeyFile: key)
             certificateFiles = (cert, key)
@@ -73,13 +78,13 @@ struct AdapterSettings {
         default:
             throw SettingsError("--tls-cert-file and --tls-private-key-file must be given together")
         }
-        certificateSource = certificate.source
+        certificateSource = certificate?.source ?? "none"
         guard (0...65535).contains(options.securePort) else { throw SettingsError("--secure-port must be 0-65535") }
         let requestTimeout = try Self.duration(options.requestTimeout, flag: "--request-timeout")
         server = ServerConfiguration(
             bindAddress: options.bindAddress,
             port: options.securePort,
-            certificates: ServingCertificateStore(certificate),
+            certificates: certificate.map { ServingCertificateStore($0) },
             limits: RequestLimits(requestTimeout: requestTimeout)
         )
         tlsReloadInterval = try Self.duration(options.tlsReloadInterval, flag: "--tls-reload-interval")

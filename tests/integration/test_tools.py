@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""`explain` and config reload against the real binary, real Prometheus and the Kubernetes API stand-in.
+
+* ``custom-metrics-adapter explain <path> [server flags]`` prints the rule, the PromQL, Prometheus' timing,
+  a verdict for every pod and the API's answer: each verdict kind is provoked and asserted literally.
+* ``--config`` is re-read every ``--config-reload-interval``: a valid change shows in discovery without a
+  restart, an invalid one is refused (gauge 0) while the previous rules keep serving.
+"""
+
+import os
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from e2e_stack import GROUP, METRIC, Stack, adapter_bin, wait_for  # noqa: E402
+
+NS = "team-a"
+
+
+def _model(name, queue, compute):
+    return {"model": name, "version": "1", "queue_us_per_s": queue, "compute_us_per_s": compute}
+
+
+PODS = {"pods": [
+    {"namespace": NS, "name": "triton-0", "labels": {"app": "triton"}, "models": [_model("tensorrt_llm", 1500000, 1000000)]},
+    {"namespace": NS, "name": "triton-1", "labels": {"app": "triton"}, "models": [_model("tensorrt_llm", 2500000, 1000000)]},
+    {"namespace": NS, "name": "other-0", "labels": {"app": "other"}, "models": [_model("tensorrt_llm", 4000000, 1000000)]},
+]}
+
+QUERY = "sum by (<<.GroupBy>>) (rate(nv_inference_queue_duration_us{<<.LabelMatchers>>}[<<.Window>>]))"
+
+
+def config(names):
+    return "metrics:\n" + "".join(f"  - name: {name}\n    query: \"{QUERY}\"\n" for name in names)
+
+
+class Tools(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = Stack(PODS)
+        cls.stack.start()
+        cls.addClassCleanup(cls.stack.stop)
+        wait_for(lambda: len(cls.values()) == 2, timeout=60, what="values for triton-0 and triton-1")
+
+    @classmethod
+    def values(cls):
+        status, doc = cls.stack.get(cls.stack.metric_path(NS) + "?labelSelector=app%3Dtriton")
+        return {item["describedObject"]["name"]: item["value"] for item in (doc.get("items") or [])} if status == 200 else {}
+
+    def explain(self, path, *extra):
+        argv = [adapter_bin(), "explain", path, "--kubeconfig", self.stack.standin_kubeconfig,
+                "--prometheus-url", f"http://127.0.0.1:{self.stack.prom_port}", *extra]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        return done.returncode, done.stdout
+
+    def test_a_explain_a_selection(self):
+        self.stack.apply_pod(NS, "triton-9", labels={"app": "triton"})  # exists in Kubernetes, never scraped
+        self.stack.apply_pod(NS, "triton-8", labels={"app": "triton"}, deletionTimestamp="2026-11-29T00:00:00Z")
+        try:
+            path = f"/apis/{GROUP}/v1beta2/namespaces/{NS}/pods/*/{METRIC}?labelSelector=app%3Dtriton"
+            code, out = self.explain(path)
+            print("\n" + out)
+            self.assertEqual(code, 0, out)
+            lines = out.splitlines()
+            self.assertEqual(lines[0], f"request:     {path}")
+            self.assertEqual(lines[1], f"rule:        {METRIC} for pods (from built-in; window 60s, object label pod)")
+            self.assertTrue(lines[2].startswith("promql:      sum by (namespace,pod) (rate(nv_inference_queue_duration_us{namespace=\"team-a\"}[1m]))"), lines[2])
+            self.assertRegex(lines[3], r"^prometheus:  http://127\.0\.0\.1:\d+ answered in \d+\.\d ms$")
+            verdicts = {line.split()[0]: line.split(None, 1)[1] for line in lines if line.startswith("  ")}
+            self.assertEqual(verdicts["other-0"], "not selected: its labels do not match labelSelector")
+            self.assertEqual(verdicts["triton-8"], "left out: the pod is terminating or finished (Running)")
+            self.assertTrue(verdicts["triton-9"].startswith("left out: no series in Prometheus' answer"), verdicts["triton-9"])
+            self.assertRegex(verdicts["triton-0"], r"^kept \d+m$")
+            self.assertRegex(verdicts["triton-1"], r"^kept \d+m$")
+            self.assertRegex(lines[-1], r"^answer:      200 MetricValueList with 2 items: triton-0=\d+m, triton-1=\d+m$")
+        finally:
+            self.stack.delete_pod(NS, "triton-9")
+            self.stack.delete_pod(NS, "triton-8")
+
+    def test_b_explain_an_unknown_metric(self):
+        code, out = self.explain(f"/apis/{GROUP}/v1beta2/namespaces/{NS}/pods/*/triton:queue_ratio")
+        self.assertEqual(code, 1, out)
+        self.assertIn(f"rules:       built-in serves pods/{METRIC}", out)
+        self.assertTrue(out.rstrip().endswith(
+            "answer:      404 NotFound: the server could not find the metric triton:queue_ratio for pods"), out)
+
+    def test_c_explain_a_metric_selector_that_matches_nothing(self):
+        code, out = self.explain(f"/apis/{GROUP}/v1beta2/namespaces/{NS}/pods/%2A/{METRIC}"
+                                 "?labelSelector=app%3Dtriton&metricLabelSelector=model%3Densemble")
+        self.assertEqual(code, 0, out)
+        self.assertIn('model="ensemble"', out)
+        self.assertIn("answer:      200 MetricValueList with 0 items", out)
+        self.assertIn('"no metrics returned"', out)
+
+    def test_d_explain_a_malformed_path(self):
+        code, out = self.explain(f"/apis/{GROUP}/v1beta2/namespaces/Team-A/pods/*/{METRIC}")
+        self.assertEqual(code, 1, out)
+        self.assertIn('answer:  400 BadRequest: invalid namespace "Team-A"', out)
+
+    def test_e_config_reload(self):
+        path = os.path.join(self.stack.workdir, "rules.yaml")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(config(["triton:queue:rate"]))
+        self.stack.restart_adapter(["--config", path, "--config-reload-interval", "500ms"])
+
+        def served():
+            status, doc = self.stack.get(f"/apis/{GROUP}/v1beta2")
+            return sorted(r["name"] for r in doc.get("resources") or []) if status == 200 else None
+
+        def reload_gauge():
+            text = self.stack.get("/metrics")[1]
+            for line in text.splitlines():
+                if line.startswith("custom_metrics_adapter_config_last_reload_successful"):
+                    return float(line.split()[-1])
+            return None
+
+        self.assertEqual(served(), ["pods/triton:queue:rate"])
+        with open(path + ".new", "w", encoding="utf-8") as f:
+            f.write(config(["triton:queue:rate", "triton:queue:rate2"]))
+        os.replace(path + ".new", path)  # as a ConfigMap update: an atomic swap
+        wait_for(lambda: served() == ["pods/triton:queue:rate", "pods/triton:queue:rate2"], timeout=10, what="the new rule in discovery")
+        self.assertEqual(reload_gauge(), 1.0)
+
+        with open(path + ".new", "w", encoding="utf-8") as f:
+            f.write("metrics:\n  - name: broken\n")
+        os.replace(path + ".new", path)
+        wait_for(lambda: reload_gauge() == 0.0, timeout=10, what="the refused reload in /metrics")
+        self.assertEqual(served(), ["pods/triton:queue:rate", "pods/triton:queue:rate2"])
+        status, doc = self.stack.get(self.stack.metric_path(NS, metric="triton:queue:rate2") + "?labelSelector=app%3Dtriton")
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(sorted(i["describedObject"]["name"] for i in doc["items"]), ["triton-0", "triton-1"])
+        log = self.stack.log_tails(["adapter"], lines=200)
+        self.assertIn("configuration changed but is invalid; still serving the previous rules", log)
+
+        with open(path + ".new", "w", encoding="utf-8") as f:
+            f.write(config(["triton:queue:rate"]))
+        os.replace(path + ".new", path)
+        wait_for(lambda: served() == ["pods/triton:queue:rate"], timeout=10, what="the fixed config")
+        self.assertEqual(reload_gauge(), 1.0)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
