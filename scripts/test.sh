@@ -21,6 +21,11 @@ fi
 
 swift_count=$(sed -n 's/.*✔ Test run with \([0-9]*\) tests\{0,1\} in.*/\1/p' .build/swift-test.log | tail -1)
 
+echo "==> fuzzing: selector, path and quantity parsers (libFuzzer, ${FUZZ_SECONDS:-30} s each)"
+bash scripts/fuzz.sh 2>&1 | tee .build/fuzz.log
+fuzz_count=$(sed -n 's/^fuzz: \([0-9]*\) targets passed.*/\1/p' .build/fuzz.log)
+[[ -n "$fuzz_count" ]] || { echo "fuzzing failed" >&2; exit 1; }
+
 echo "==> manifests: render, golden files, strict offline validation, no insecureSkipTLSVerify"
 bash scripts/render-manifests.sh --check
 bash scripts/check-manifests.sh
@@ -64,5 +69,5 @@ ADAPTER_BIN="$(swift build --show-bin-path)/custom-metrics-adapter" \
     /usr/bin/python3 -m unittest tests/integration/test_triton.py -v 2>&1 | tee .build/triton-test.log
 triton_count=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\}.*/\1/p' .build/triton-test.log)
 
-echo "swift: ${swift_count} tests (each parameterised case counted once), fixtures: ${fixtures_count}, end-to-end: ${e2e_count}, auth end-to-end: ${auth_count}, faults: ${faults_count}, tools: ${tools_count}, replay: ${replay_count}, real Triton: ${triton_count}, promtool rule groups: ${rules_count}"
-echo "tests: $((swift_count + fixtures_count + e2e_count + auth_count + faults_count + tools_count + replay_count + triton_count + rules_count)) passed, 0 failed"
+echo "swift: ${swift_count} tests (each parameterised case counted once), fixtures: ${fixtures_count}, end-to-end: ${e2e_count}, auth end-to-end: ${auth_count}, faults: ${faults_count}, tools: ${tools_count}, replay: ${replay_count}, real Triton: ${triton_count}, promtool rule groups: ${rules_count}, fuzz targets: ${fuzz_count}"
+echo "tests: $((swift_count + fixtures_count + e2e_count + auth_count + faults_count + tools_count + replay_count + triton_count + rules_count + fuzz_count)) passed, 0 failed"

@@ -27,7 +27,8 @@ public enum AuthorizationAttributes: Sendable, Hashable, CustomStringConvertible
         case .resource(let verb, let group, _, let resource, let subresource, let namespace, let name):
             let object = name.map { " \"\($0)\"" } ?? ""
             let place = namespace.map { " in the namespace \"\($0)\"" } ?? ""
-            return "\(verb) resource \"\(resource)/\(subresource)\"\(object) in API group \"\(group)\"\(place)"
+            let named = subresource.isEmpty ? resource : "\(resource)/\(subresource)"
+            return "\(verb) resource \"\(named)\"\(object) in API group \"\(group)\"\(place)"
         case .nonResource(let verb, let path):
             return "\(verb) path \"\(path)\""
         }

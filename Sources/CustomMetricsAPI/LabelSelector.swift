@@ -121,7 +121,7 @@ private struct SelectorParser {
             skipSpaces()
             if atEnd { return requirements }
             guard peek == "," else {
-                throw error("expected \",\" or the end of the selector at position \(position + 1), found \"\(peek!)\"")
+                throw error("expected \",\" or the end of the selector at position \(position + 1), found \"\(MetricsRequest.quoted(String(peek!)))\"")
             }
             position += 1
         }
@@ -148,7 +148,7 @@ private struct SelectorParser {
             return .init(key: key, operator: .equals, values: [try singleValue(for: key)])
         }
         if peek == "!" {
-            guard next == "=" else { throw error("expected \"!=\" after \"\(key)\"") }
+            guard next == "=" else { throw error("expected \"!=\" after \"\(MetricsRequest.quoted(key))\"") }
             position += 2
             return .init(key: key, operator: .notEquals, values: [try singleValue(for: key)])
         }
@@ -157,7 +157,7 @@ private struct SelectorParser {
             position += 1
             let bound = try singleValue(for: key)
             guard Int64(bound) != nil else {
-                throw error("the value of \"\(key)\(op == .greaterThan ? ">" : "<")\" must be an integer, not \"\(bound)\"")
+                throw error("the value of \"\(MetricsRequest.quoted(key))\(op == .greaterThan ? ">" : "<")\" must be an integer, not \"\(MetricsRequest.quoted(bound))\"")
             }
             return .init(key: key, operator: op, values: [bound])
         }
@@ -168,22 +168,27 @@ private struct SelectorParser {
             return .init(key: key, operator: keyword == "in" ? .in : .notIn, values: values)
         default:
             throw error(
-                "expected an operator (=, ==, !=, in, notin, >, <) after \"\(key)\", found \"\(keyword)\""
+                "expected an operator (=, ==, !=, in, notin, >, <) after \"\(MetricsRequest.quoted(key))\", found \"\(MetricsRequest.quoted(keyword))\""
             )
         }
     }
 
     private mutating func singleValue(for key: String) throws(LabelSelector.ParseError) -> String {
         skipSpaces()
-        let value = atEnd || peek == "," ? "" : try word(what: "a value for \"\(key)\"")
+        let value = atEnd || peek == "," ? "" : try word(what: "a value for \"\(MetricsRequest.quoted(key))\"")
         try validateValue(value, key: key)
         return value
     }
 
     private mutating func valueSet(for key: String, keyword: String) throws(LabelSelector.ParseError) -> [String] {
         skipSpaces()
-        guard peek == "(" else { throw error("expected \"(\" after \"\(key) \(keyword)\"") }
+        guard peek == "(" else { throw error("expected \"(\" after \"\(MetricsRequest.quoted(key)) \(keyword)\"") }
         position += 1
+        skipSpaces()
+        if peek == ")" {
+            position += 1
+            return [""]
+        }
         var values: [String] = []
         while true {
             skipSpaces()
@@ -191,7 +196,7 @@ private struct SelectorParser {
                 position += 1
                 break
             }
-            let value = peek == "," ? "" : try word(what: "a value in the set of \"\(key)\"")
+            let value = peek == "," ? "" : try word(what: "a value in the set of \"\(MetricsRequest.quoted(key))\"")
             try validateValue(value, key: key)
             values.append(value)
             skipSpaces()
@@ -202,10 +207,10 @@ private struct SelectorParser {
                 continue
             }
             if peek == ")" { continue }
-            throw error("expected \",\" or \")\" in the set of \"\(key)\"")
+            throw error("expected \",\" or \")\" in the set of \"\(MetricsRequest.quoted(key))\"")
         }
         guard !values.isEmpty else {
-            throw error("the set of \"\(key) \(keyword)\" is empty: give at least one value")
+            throw error("the set of \"\(MetricsRequest.quoted(key)) \(keyword)\" is empty: give at least one value")
         }
         return values
     }
@@ -217,7 +222,7 @@ private struct SelectorParser {
             position += 1
         }
         guard position > start else {
-            if let c = peek { throw error("expected \(what) at position \(position + 1), found \"\(c)\"") }
+            if let c = peek { throw error("expected \(what) at position \(position + 1), found \"\(MetricsRequest.quoted(String(c)))\"") }
             throw error("expected \(what) at the end of the selector")
         }
         return String(text[start..<position])
@@ -225,13 +230,13 @@ private struct SelectorParser {
 
     private func validateKey(_ key: String) throws(LabelSelector.ParseError) {
         if let problem = LabelSyntax.problem(withKey: key) {
-            throw error("invalid label key \"\(key)\": \(problem)")
+            throw error("invalid label key \"\(MetricsRequest.quoted(key))\": \(problem)")
         }
     }
 
     private func validateValue(_ value: String, key: String) throws(LabelSelector.ParseError) {
         if let problem = LabelSyntax.problem(withValue: value) {
-            throw error("invalid value \"\(value)\" for label \"\(key)\": \(problem)")
+            throw error("invalid value \"\(MetricsRequest.quoted(value))\" for label \"\(MetricsRequest.quoted(key))\": \(problem)")
         }
     }
 

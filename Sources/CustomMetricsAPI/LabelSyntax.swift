@@ -65,7 +65,7 @@ public enum LabelSyntax {
 
     private static func isDNSLabel(_ s: some StringProtocol) -> Bool {
         let lowerAlnum: (Character) -> Bool = { $0.isASCII && ($0.isLowercase || $0.isNumber) }
-        guard s.count <= 63, let first = s.first, let last = s.last, lowerAlnum(first), lowerAlnum(last) else {
+        guard let first = s.first, let last = s.last, lowerAlnum(first), lowerAlnum(last) else {
             return false
         }
         return s.allSatisfy { lowerAlnum($0) || $0 == "-" }

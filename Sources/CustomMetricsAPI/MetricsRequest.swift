@@ -25,17 +25,20 @@ public enum MetricsRequest: Sendable, Hashable {
     ///   selectors.
     public init(path: String, query: String) throws(MetricsError) {
         guard path.hasPrefix(Self.prefix) else { throw MetricsError.pathNotFound }
-        let rawSegments = path.dropFirst(Self.prefix.count).split(separator: "/", omittingEmptySubsequences: false)
-        // A leading "" from the slash after the prefix; a trailing "" from a trailing slash.
+        // Split on the byte "/": a "/" followed by a combining mark is still a separator, as for any router.
+        let rawSegments = path.utf8.dropFirst(Self.prefix.utf8.count)
+            .split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { Substring($0) }
+        // A leading "" from the slash after the prefix; a trailing "" from a trailing slash. Anything else
+        // glued to the prefix (`/apis/custom.metrics.k8s.iox`) is outside the API: 404 before decoding.
+        if let first = rawSegments.first, !first.isEmpty { throw MetricsError.pathNotFound }
         var segments: [String] = []
         for (index, raw) in rawSegments.enumerated() {
             if raw.isEmpty, index == 0 || index == rawSegments.count - 1 { continue }
             guard let decoded = PercentDecoding.decode(raw) else {
-                throw MetricsError(.badRequest, "invalid percent-encoding in the request path segment \"\(raw)\"")
+                throw MetricsError(.badRequest, "invalid percent-encoding in the request path segment \"\(Self.quoted(String(raw)))\"")
             }
             segments.append(decoded)
         }
-        if let first = rawSegments.first, !first.isEmpty { throw MetricsError.pathNotFound }
         guard let versionName = segments.first else {
             self = .group
             return
@@ -54,7 +57,8 @@ public enum MetricsRequest: Sendable, Hashable {
             let namespace = try Self.validNamespace(rest[1])
             let metric = try Self.metricQuery(rest[3], parameters)
             self = .object(version, ObjectKey(resource: "namespaces", namespace: nil, name: namespace), metric)
-        case 5 where rest[0] == "namespaces":
+        // Namespaces are cluster-scoped: namespaces/<ns>/namespaces/... names no object.
+        case 5 where rest[0] == "namespaces" && rest[2] != "namespaces":
             let namespace = try Self.validNamespace(rest[1])
             let resource = try Self.validResource(rest[2])
             let metric = try Self.metricQuery(rest[4], parameters)
@@ -81,7 +85,7 @@ public enum MetricsRequest: Sendable, Hashable {
         }
     }
 
-    private static func validNamespace(_ name: String) throws(MetricsError) -> String {
+    static func validNamespace(_ name: String) throws(MetricsError) -> String {
         if let problem = LabelSyntax.problem(withNamespace: name) {
             throw MetricsError(.badRequest, "invalid namespace \"\(Self.quoted(name))\": \(problem)")
         }
@@ -103,7 +107,7 @@ public enum MetricsRequest: Sendable, Hashable {
         return resource
     }
 
-    private static func metricQuery(_ name: String, _ parameters: QueryParameters) throws(MetricsError) -> MetricQuery {
+    static func metricQuery(_ name: String, _ parameters: QueryParameters) throws(MetricsError) -> MetricQuery {
         guard !name.isEmpty, name.count <= 253, !name.contains(where: { $0.isWhitespace || $0.isNewline || $0 == "\"" })
         else {
             throw MetricsError(.badRequest, "invalid metric name \"\(Self.quoted(name))\"")

@@ -33,12 +33,14 @@ public struct ServerConfiguration: Sendable {
 /// - Parameters:
 ///   - provider: Where metric values come from.
 ///   - auth: Authentication and authorization; `.insecureLocal` turns both off.
+///   - external: Serves external.metrics.k8s.io when given; otherwise that group is 404.
 ///   - limits: URI length and request timeout.
 ///   - metricsFactory: Where request counts and latencies go.
 ///   - metricsText: Renders `/metrics`.
 public func buildRouter<Provider: CustomMetricsProvider>(
     provider: Provider,
     auth: AuthConfiguration,
+    external: (any ExternalMetricsProvider)? = nil,
     limits: RequestLimits = RequestLimits(),
     metricsFactory: any MetricsFactory = MetricsSystem.factory,
     metricsText: @escaping @Sendable () -> String = { "" }
@@ -47,6 +49,11 @@ public func buildRouter<Provider: CustomMetricsProvider>(
     router.add(middleware: StatusMiddleware(metricsFactory: metricsFactory))
     router.add(middleware: AuthMiddleware(configuration: auth))
     CustomMetricsController<Provider, AdapterRequestContext>(provider: provider, limits: limits).addRoutes(to: router)
+    if let external {
+        ExternalMetricsController<AnyExternalMetricsProvider, AdapterRequestContext>(
+            provider: AnyExternalMetricsProvider(external), limits: limits
+        ).addRoutes(to: router)
+    }
     HealthController<AdapterRequestContext>(metricsText: metricsText).addRoutes(to: router)
     return router
 }
@@ -108,4 +115,14 @@ public func buildApplication(
         onServerRunning: onServerRunning,
         logger: logger
     )
+}
+
+/// An existential `ExternalMetricsProvider` as a concrete type, for the generic controller.
+struct AnyExternalMetricsProvider: ExternalMetricsProvider {
+    let base: any ExternalMetricsProvider
+    init(_ base: any ExternalMetricsProvider) { self.base = base }
+    func listExternalMetrics() -> [String] { base.listExternalMetrics() }
+    func externalMetrics(namespace: String, metric: String, selector: LabelSelector) async throws(MetricsError) -> [ExternalMetricValue] {
+        try await base.externalMetrics(namespace: namespace, metric: metric, selector: selector)
+    }
 }

@@ -158,6 +158,11 @@ struct AuthMiddleware: RouterMiddleware {
                 break
             }
         }
+        // kube-apiserver's request info for a namespaced collection: verb list, the metric as resource.
+        if case .values(let namespace, let metric, _)? = try? ExternalMetricsRequest(path: request.uri.path, query: request.uri.query ?? "") {
+            return .resource(verb: verb == "get" ? "list" : verb, group: ExternalMetricsRequest.groupName, version: ExternalMetricsRequest.version,
+                             resource: metric, subresource: "", namespace: namespace, name: nil)
+        }
         return .nonResource(verb: verb, path: request.uri.path)
     }
 }

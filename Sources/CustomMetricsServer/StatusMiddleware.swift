@@ -35,6 +35,10 @@ struct StatusMiddleware<Context: RequestContext>: RouterMiddleware {
 
     /// A low-cardinality label for the request's path.
     static func kind(of path: String) -> String {
+        if path.hasPrefix(ExternalMetricsRequest.prefix) {
+            let depth = path.dropFirst(ExternalMetricsRequest.prefix.count).split(separator: "/").count
+            return depth <= 1 ? "external_discovery" : "external_metric"
+        }
         guard path.hasPrefix(MetricsRequest.prefix) else {
             if HealthController<Context>.healthPaths.contains(path) { return "health" }
             if path == "/metrics" { return "metrics" }
