@@ -41,9 +41,15 @@ public struct MetricRule: Sendable, Hashable {
         self.query = query
     }
 
-    /// The labels that identify one object, in `<<.GroupBy>>` order.
+    /// The `resource` of a rule served on external.metrics.k8s.io: a value per series, not per object.
+    public static let externalResource = "external"
+
+    /// Whether the rule is served on external.metrics.k8s.io (`resource: external`).
+    public var isExternal: Bool { resource == Self.externalResource }
+
+    /// The labels that identify one object, in `<<.GroupBy>>` order; for an external rule, the namespace.
     public var groupByLabels: [String] {
-        [namespaceLabel, nameLabel].compactMap { $0 }
+        isExternal ? [namespaceLabel].compactMap { $0 } : [namespaceLabel, nameLabel].compactMap { $0 }
     }
 
     /// The rule served when no `--config` is given: Triton's queue-to-compute ratio per pod.

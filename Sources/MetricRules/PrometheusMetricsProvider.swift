@@ -56,7 +56,7 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
     }
 
     public func listMetrics() -> [MetricInfo] {
-        store.current.rules.map { MetricInfo(resource: $0.resource, namespaced: $0.namespaced, metric: $0.name) }
+        store.current.rules.filter { !$0.isExternal }.map { MetricInfo(resource: $0.resource, namespaced: $0.namespaced, metric: $0.name) }
     }
 
     public func metric(for object: ObjectKey, metric: MetricQuery) async throws(MetricsError) -> MetricValue {
@@ -119,7 +119,7 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
     // MARK: - Rules
 
     func lookup(resource: String, metric: String) throws(MetricsError) -> (MetricRule, QueryTemplate) {
-        guard let found = store.current.rule(resource: resource, metric: metric) else {
+        guard resource != MetricRule.externalResource, let found = store.current.rule(resource: resource, metric: metric) else {
             throw MetricsError.metricNotFound(metric, resource: resource)
         }
         return found
@@ -230,6 +230,15 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
 
     /// The samples for `promql`, shared with concurrent identical requests and reused within the
     /// coalescer's period; a failure becomes the Status the client sees.
+    /// The samples for `promql`, shared and reused like every query of this provider.
+    func samples(for promql: String, rule: MetricRule) async throws(MetricsError) -> [InstantSample] {
+        try await run(promql, rule: rule)
+    }
+
+    func dropValue(rule: MetricRule, reason: String, object: String, detail: String) {
+        drop(rule: rule, reason: reason, object: object, detail: detail)
+    }
+
     private func run(_ promql: String, rule: MetricRule) async throws(MetricsError) -> [InstantSample] {
         let answer = await coalescer.answer(for: promql) { [self] in await self.query(promql, rule: rule) }
         switch answer {

@@ -86,7 +86,10 @@ public enum RuleConfig {
         if !namespaced, map["namespaceLabel"] != nil {
             throw RuleError("`namespaceLabel` is only meaningful for namespaced resources; \(resource) is cluster-scoped")
         }
-        let nameLabel = try string("nameLabel") ?? singular(resource)
+        if resource == MetricRule.externalResource, !namespaced {
+            throw RuleError("external metrics are always asked for in a namespace; drop `namespaced: false`")
+        }
+        let nameLabel = try string("nameLabel") ?? (resource == MetricRule.externalResource ? (namespaceLabel ?? "namespace") : singular(resource))
         let windowText = try string("window") ?? "1m"
         guard let window = PrometheusDuration.seconds(windowText) else {
             throw RuleError("`window` \"\(windowText)\" is not a Prometheus duration in whole seconds such as 30s, 1m or 1m30s")

@@ -68,7 +68,7 @@ public struct RuleSet: Sendable {
         if !template.placeholders.contains(.labelMatchers) {
             throw RuleError("query must use <<.LabelMatchers>>: without it a request for one namespace would read every namespace")
         }
-        if !template.placeholders.contains(.groupBy) {
+        if !rule.isExternal, !template.placeholders.contains(.groupBy) {
             throw RuleError("query must use <<.GroupBy>> (for example `sum by (<<.GroupBy>>) (...)`) so that each object gets its own series")
         }
         return template

@@ -99,7 +99,7 @@ struct AdapterRunner {
             coalescer: QueryCoalescer(configuration: settings.queryCoalescing, metricsFactory: factory)
         )
         let router = buildRouter(
-            provider: provider, auth: auth, limits: settings.server.limits, metricsFactory: factory,
+            provider: provider, auth: auth, external: provider, limits: settings.server.limits, metricsFactory: factory,
             metricsText: { registry.emitToString() }
         )
         let logger = self.logger

@@ -141,6 +141,45 @@ class Tools(unittest.TestCase):
         wait_for(lambda: served() == ["pods/triton:queue:rate"], timeout=10, what="the fixed config")
         self.assertEqual(reload_gauge(), 1.0)
 
+    def test_f_external_metrics(self):
+        path = os.path.join(self.stack.workdir, "external.yaml")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(config(["triton:queue:rate"]) + (
+                "  - name: triton:queue:total\n"
+                "    resource: external\n"
+                "    query: \"sum by (<<.GroupBy>>, model) (rate(nv_inference_queue_duration_us{<<.LabelMatchers>>}[<<.Window>>]))\"\n"))
+        self.stack.restart_adapter(["--config", path])
+        base = "/apis/external.metrics.k8s.io"
+        status, doc = self.stack.get(base)
+        self.assertEqual((status, doc["kind"], doc["preferredVersion"]["groupVersion"]),
+                         (200, "APIGroup", "external.metrics.k8s.io/v1beta1"), doc)
+        status, doc = self.stack.get(base + "/v1beta1")
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(doc["groupVersion"], "external.metrics.k8s.io/v1beta1")
+        self.assertEqual(doc["resources"], [{"name": "triton:queue:total", "singularName": "", "namespaced": True,
+                                             "kind": "ExternalMetricValueList", "verbs": ["get"]}])
+        # The external rule is not a custom metric.
+        status, doc = self.stack.get(f"/apis/{GROUP}/v1beta2")
+        self.assertEqual([r["name"] for r in doc["resources"]], ["pods/triton:queue:rate"])
+
+        status, doc = self.stack.get(base + f"/v1beta1/namespaces/{NS}/triton:queue:total?labelSelector=model%3Dtensorrt_llm")
+        self.assertEqual(status, 200, doc)
+        self.assertEqual((doc["kind"], doc["apiVersion"]), ("ExternalMetricValueList", "external.metrics.k8s.io/v1beta1"))
+        self.assertEqual(len(doc["items"]), 1, doc)
+        item = doc["items"][0]
+        self.assertEqual(item["metricName"], "triton:queue:total")
+        self.assertEqual(item["metricLabels"], {"namespace": NS, "model": "tensorrt_llm"})
+        self.assertEqual(item["window"], 60)
+        self.assertRegex(item["timestamp"], r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+        served = float(item["value"].rstrip("kMm")) * {"k": 1e3, "M": 1e6, "m": 1e-3}.get(item["value"][-1], 1)
+        self.assertGreater(served, 0)
+
+        status, doc = self.stack.get(base + f"/v1beta1/namespaces/{NS}/triton:queue:unknown")
+        self.assertEqual((status, doc["reason"], doc["message"]),
+                         (404, "NotFound", "the server could not find the external metric triton:queue:unknown"), doc)
+        status, doc = self.stack.get(base + f"/v1beta1/namespaces/{NS}/triton:queue:total?labelSelector=model+in+(")
+        self.assertEqual((status, doc["reason"]), (400, "BadRequest"), doc)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

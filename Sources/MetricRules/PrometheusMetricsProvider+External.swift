@@ -1,0 +1,33 @@
+import CustomMetricsAPI
+import Foundation
+
+/// external.metrics.k8s.io: rules with `resource: external` give one value per series the query returns in
+/// the namespace, labelled with the series' labels; the HPA's `metric.selector` arrives as `labelSelector` and
+/// becomes Prometheus matchers. The same value rules hold: NaN and ±Inf never reach the wire.
+extension PrometheusMetricsProvider: ExternalMetricsProvider {
+    public func listExternalMetrics() -> [String] {
+        store.current.rules.filter(\.isExternal).map(\.name)
+    }
+
+    public func externalMetrics(namespace: String, metric: String, selector: LabelSelector) async throws(MetricsError) -> [ExternalMetricValue] {
+        guard let (rule, template) = store.current.rule(resource: MetricRule.externalResource, metric: metric) else {
+            throw MetricsError(.notFound, "the server could not find the external metric \(metric)")
+        }
+        let promql = try Self.promql(rule: rule, template: template, namespace: namespace, metricSelector: selector)
+        let samples = try await samples(for: promql, rule: rule)
+        var values: [ExternalMetricValue] = []
+        for sample in samples {
+            if let label = rule.namespaceLabel, let seriesNamespace = sample.labels[label], seriesNamespace != namespace { continue }
+            guard let quantity = Quantity(decimal: sample.value) else {
+                let reason = sample.value.lowercased().contains("nan") ? "nan" : sample.value.lowercased().contains("inf") ? "inf" : "not_a_number"
+                dropValue(rule: rule, reason: reason, object: sample.labels.description, detail: "value \(sample.value)")
+                continue
+            }
+            values.append(ExternalMetricValue(
+                metricName: rule.name, metricLabels: sample.labels, timestamp: Date(timeIntervalSince1970: sample.timestamp),
+                windowSeconds: rule.windowSeconds, value: quantity
+            ))
+        }
+        return values.sorted { $0.metricLabels.sorted(by: <).description < $1.metricLabels.sorted(by: <).description }
+    }
+}

@@ -1,0 +1,165 @@
+import MetricRules
+
+/// A regular expression from a prometheus-adapter configuration, read with Go's `regexp` semantics
+/// where a configuration can tell the difference.
+///
+/// prometheus-adapter compiles `seriesFilters` and `name.matches` with Go's RE2 engine. This type keeps
+/// what matters for the same file to mean the same thing here:
+/// - matching is an unanchored search (`MatchString`, `FindStringSubmatchIndex`), leftmost-first, on
+///   Unicode scalars (Go matches runes, not grapheme clusters);
+/// - `as` templates expand like `Regexp.Expand`: `$1`, `${1}`, `$name`, `$$`, and a name is as long as
+///   possible, so `$1_per_second` means `${1_per_second}` (empty), not `${1}_per_second`;
+/// - RE2's refusals stay refusals: look-around, back-references, atomic groups and possessive
+///   quantifiers are configuration errors, as prometheus-adapter reports them at start;
+/// - Go's one-letter Unicode classes (`\pL`) are accepted.
+///
+/// A class only to be `Sendable`: `Regex<AnyRegexOutput>` is not marked so, but it is never mutated after
+/// `init`, and its lazily compiled program is built here once, before the value is shared.
+final class GoRegex: @unchecked Sendable, Hashable, CustomStringConvertible {
+    /// The pattern as written in the configuration.
+    let pattern: String
+    /// The number of capture groups, named or not (Go's `NumSubexp`).
+    let captureCount: Int
+    private let regex: Regex<AnyRegexOutput>
+
+    /// Compiles `pattern`.
+    ///
+    /// - Throws: `RuleError` `invalid regular expression "<pattern>": <why>`.
+    init(_ pattern: String) throws(RuleError) {
+        self.pattern = pattern
+        let translated: String
+        do {
+            translated = try Self.translated(pattern)
+            self.regex = try Regex(translated).matchingSemantics(.unicodeScalar)
+            // An empty alternative makes the empty string match, with every group of `pattern` unset:
+            // the match reports how many groups there are.
+            let counter = try Regex("(?:" + translated + ")|")
+            self.captureCount = (try counter.firstMatch(in: "")?.output.count ?? 1) - 1
+            _ = try regex.firstMatch(in: "")
+        } catch let error as RuleError {
+            throw RuleError("invalid regular expression \(Self.quoted(pattern)): \(error.message)")
+        } catch {
+            throw RuleError("invalid regular expression \(Self.quoted(pattern)): \(error)")
+        }
+    }
+
+    /// Whether the pattern matches anywhere in `text` (Go's `MatchString`).
+    func matches(_ text: String) -> Bool {
+        ((try? regex.firstMatch(in: text)) ?? nil) != nil
+    }
+
+    /// `template` with `$…` references replaced by the groups of the first match in `text`, as Go's
+    /// `Regexp.ExpandString`; nil when the pattern does not match.
+    func expand(_ template: String, matching text: String) -> String? {
+        guard let found = (try? regex.firstMatch(in: text)) ?? nil else { return nil }
+        let output = found.output
+        var result = ""
+        var rest = Substring(template)
+        while let dollar = rest.firstIndex(of: "$") {
+            result += rest[..<dollar]
+            rest = rest[rest.index(after: dollar)...]
+            if rest.first == "$" {
+                result += "$"
+                rest = rest.dropFirst()
+                continue
+            }
+            guard let (name, after) = Self.reference(in: rest) else {
+                result += "$"
+                continue
+            }
+            rest = after
+            if let number = Self.groupNumber(name) {
+                if number < output.count, let group = output[number].substring { result += group }
+            } else if let group = output[name]?.substring {
+                result += group
+            }
+        }
+        return result + rest
+    }
+
+    var description: String { pattern }
+
+    static func == (lhs: GoRegex, rhs: GoRegex) -> Bool { lhs.pattern == rhs.pattern }
+    func hash(into hasher: inout Hasher) { hasher.combine(pattern) }
+
+    // MARK: - Go's expansion grammar
+
+    /// The name after a `$` (`1`, `name`, `{1}`), and what follows it; nil when malformed, in which case
+    /// Go writes the `$` as text.
+    private static func reference(in text: Substring) -> (name: String, rest: Substring)? {
+        var rest = text
+        let braced = rest.first == "{"
+        if braced { rest = rest.dropFirst() }
+        let name = rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+        guard !name.isEmpty else { return nil }
+        rest = rest.dropFirst(name.count)
+        if braced {
+            guard rest.first == "}" else { return nil }
+            rest = rest.dropFirst()
+        }
+        return (String(name), rest)
+    }
+
+    /// The group number a purely numeric name denotes; nil for other names. Go's refusals (a leading
+    /// zero, a number of 10^8 or more) give `Int.max`, a group that never exists.
+    private static func groupNumber(_ name: String) -> Int? {
+        guard name.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        if name.count > 1, name.hasPrefix("0") { return Int.max }
+        guard name.count <= 9, let number = Int(name), number < 100_000_000 else { return Int.max }
+        return number
+    }
+
+    // MARK: - RE2 syntax
+
+    /// `pattern` in the syntax Swift's `Regex` reads, refusing what RE2 refuses.
+    private static func translated(_ pattern: String) throws(RuleError) -> String {
+        var out = ""
+        var index = pattern.startIndex
+        var inClass = false
+        while index < pattern.endIndex {
+            let c = pattern[index]
+            let next = pattern.index(after: index)
+            let following = next < pattern.endIndex ? pattern[next] : nil
+            if c == "\\", let escaped = following {
+                if !inClass, escaped.isNumber, escaped != "0" {
+                    throw RuleError("invalid escape sequence: `\\\(escaped)` (back-references are not supported)")
+                }
+                let afterEscape = pattern.index(after: next)
+                if escaped == "p" || escaped == "P", afterEscape < pattern.endIndex, pattern[afterEscape] != "{" {
+                    out += "\\\(escaped){\(pattern[afterEscape])}"
+                    index = pattern.index(after: afterEscape)
+                    continue
+                }
+                out.append(c)
+                out.append(escaped)
+                index = afterEscape
+                continue
+            }
+            if inClass {
+                if c == "]" { inClass = false }
+            } else if c == "[" {
+                inClass = true
+                // A `]` right after `[` or `[^` is a literal member.
+                out.append(c)
+                index = next
+                if index < pattern.endIndex, pattern[index] == "^" { out.append("^"); index = pattern.index(after: index) }
+                if index < pattern.endIndex, pattern[index] == "]" { out.append("]"); index = pattern.index(after: index) }
+                continue
+            } else if c == "(", following == "?" {
+                let head = pattern[index...].prefix(4)
+                for perl in ["(?=", "(?!", "(?<=", "(?<!", "(?>", "(?P="] where head.hasPrefix(perl) {
+                    throw RuleError("invalid or unsupported Perl syntax: `\(perl)`")
+                }
+            } else if "*+?}".contains(c), following == "+" {
+                throw RuleError("invalid nested repetition operator: `\(c)+`")
+            }
+            out.append(c)
+            index = next
+        }
+        return out
+    }
+
+    private static func quoted(_ text: String) -> String {
+        String(reflecting: text)
+    }
+}
