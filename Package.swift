@@ -45,6 +45,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // prometheus-adapter's config file (rules, externalRules), series discovery and its PromQL.
+        .target(
+            name: "PrometheusAdapterConfig",
+            dependencies: [
+                "MetricRules",
+                "CustomMetricsAPI",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // HTTPS serving of custom.metrics.k8s.io for any provider.
         .target(
             name: "CustomMetricsServer",
@@ -105,6 +115,7 @@ let package = Package(
             dependencies: [
                 "CustomMetricsAPI",
                 "HorizontalScaling",
+                "PrometheusAdapterConfig",
                 "CustomMetricsServer",
                 "MetricRules",
                 "PrometheusClient",
@@ -119,6 +130,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PrometheusAdapterConfigTests",
+            dependencies: ["PrometheusAdapterConfig", "MetricRules", "CustomMetricsAPI", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
