@@ -47,7 +47,7 @@ extension PrometheusMetricsProvider {
         into explanation: inout Explanation
     ) async {
         let rule: MetricRule
-        let template: QueryTemplate
+        let template: QueryBuilder
         do throws(MetricsError) {
             (rule, template) = try lookup(resource: resource, metric: metric.name)
             try checkScope(rule, namespace: namespace)
@@ -84,14 +84,14 @@ extension PrometheusMetricsProvider {
                 return
             }
         }
-        let objectMatchers: [PromQL.Matcher] = resource == "pods" ? [] : (names ?? []).map { .init(rule.nameLabel, .equal, $0) }
+        let objectName = resource == "pods" ? nil : names?.first
         explanation.promql = try? Self.promql(
-            rule: rule, template: template, namespace: namespace, extraMatchers: objectMatchers, metricSelector: metric.selector
+            rule: rule, template: template, namespace: namespace, objectName: objectName, metricSelector: metric.selector
         )
         let started = ContinuousClock.now
         let found: (values: [ObjectID: MetricValue], drops: [String: String])
         do throws(MetricsError) {
-            found = try await valuesAndDrops(rule: rule, template: template, namespace: namespace, extraMatchers: objectMatchers, metric: metric)
+            found = try await valuesAndDrops(rule: rule, template: template, namespace: namespace, objectName: objectName, metric: metric)
         } catch {
             explanation.queryDuration = ContinuousClock.now - started
             explanation.outcome = .failure(error)

@@ -25,7 +25,7 @@ extension PrometheusMetricsProvider: ExternalMetricsProvider {
             }
             values.append(ExternalMetricValue(
                 metricName: rule.name, metricLabels: sample.labels, timestamp: Date(timeIntervalSince1970: sample.timestamp),
-                windowSeconds: rule.windowSeconds, value: quantity
+                windowSeconds: rule.windowSeconds > 0 ? rule.windowSeconds : nil, value: quantity
             ))
         }
         return values.sorted { $0.metricLabels.sorted(by: <).description < $1.metricLabels.sorted(by: <).description }

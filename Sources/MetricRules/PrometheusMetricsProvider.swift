@@ -62,7 +62,7 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
     public func metric(for object: ObjectKey, metric: MetricQuery) async throws(MetricsError) -> MetricValue {
         let (rule, template) = try lookup(resource: object.resource, metric: metric.name)
         try checkScope(rule, namespace: object.namespace)
-        var objectMatchers: [PromQL.Matcher] = []
+        var objectName: String?
         if object.resource == "pods", let namespace = object.namespace {
             let known = try await pods.pods(inNamespace: namespace).first { $0.name == object.name }
             guard let pod = known else {
@@ -72,10 +72,10 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
                 throw MetricsError(.notFound, "pods \"\(object.name)\" in namespace \"\(namespace)\" is terminating or finished")
             }
         } else {
-            objectMatchers.append(.init(rule.nameLabel, .equal, object.name))
+            objectName = object.name
         }
         let found = try await values(
-            rule: rule, template: template, namespace: object.namespace, extraMatchers: objectMatchers, metric: metric
+            rule: rule, template: template, namespace: object.namespace, objectName: objectName, metric: metric
         )
         guard let value = found[ObjectID(namespace: object.namespace, name: object.name)] else {
             let place = object.namespace.map { " in namespace \"\($0)\"" } ?? ""
@@ -103,7 +103,7 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
                 .map(\.name)
                 .sorted()
             if selected.isEmpty { return [] }
-            let found = try await values(rule: rule, template: template, namespace: namespace, extraMatchers: [], metric: metric)
+            let found = try await values(rule: rule, template: template, namespace: namespace, objectName: nil, metric: metric)
             return selected.compactMap { found[ObjectID(namespace: namespace, name: $0)] }
         }
         guard selector.isEmpty else {
@@ -112,13 +112,13 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
                 "labelSelector is only supported for pods: the adapter does not know the labels of \(resource)"
             )
         }
-        let found = try await values(rule: rule, template: template, namespace: namespace, extraMatchers: [], metric: metric)
+        let found = try await values(rule: rule, template: template, namespace: namespace, objectName: nil, metric: metric)
         return found.values.sorted { $0.describedObject.name < $1.describedObject.name }
     }
 
     // MARK: - Rules
 
-    func lookup(resource: String, metric: String) throws(MetricsError) -> (MetricRule, QueryTemplate) {
+    func lookup(resource: String, metric: String) throws(MetricsError) -> (MetricRule, QueryBuilder) {
         guard resource != MetricRule.externalResource, let found = store.current.rule(resource: resource, metric: metric) else {
             throw MetricsError.metricNotFound(metric, resource: resource)
         }
@@ -147,23 +147,23 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
     /// The finite values of every object the query returns, keyed by object.
     private func values(
         rule: MetricRule,
-        template: QueryTemplate,
+        template: QueryBuilder,
         namespace: String?,
-        extraMatchers: [PromQL.Matcher],
+        objectName: String?,
         metric: MetricQuery
     ) async throws(MetricsError) -> [ObjectID: MetricValue] {
-        try await valuesAndDrops(rule: rule, template: template, namespace: namespace, extraMatchers: extraMatchers, metric: metric).values
+        try await valuesAndDrops(rule: rule, template: template, namespace: namespace, objectName: objectName, metric: metric).values
     }
 
     /// The finite values, and why each object with a series but no value was left out.
     func valuesAndDrops(
         rule: MetricRule,
-        template: QueryTemplate,
+        template: QueryBuilder,
         namespace: String?,
-        extraMatchers: [PromQL.Matcher],
+        objectName: String?,
         metric: MetricQuery
     ) async throws(MetricsError) -> (values: [ObjectID: MetricValue], drops: [String: String]) {
-        let promql = try Self.promql(rule: rule, template: template, namespace: namespace, extraMatchers: extraMatchers, metricSelector: metric.selector)
+        let promql = try Self.promql(rule: rule, template: template, namespace: namespace, objectName: objectName, metricSelector: metric.selector)
         let samples = try await run(promql, rule: rule)
         var result: [ObjectID: MetricValue] = [:]
         var drops: [String: String] = [:]
@@ -173,7 +173,9 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
                 drop(rule: rule, reason: "missing_label", object: "?", detail: "series without the \(rule.nameLabel) label")
                 continue
             }
-            let id = ObjectID(namespace: rule.namespaceLabel.flatMap { sample.labels[$0] }, name: name)
+            // prometheus-adapter's queries group by the object label alone (`by (pod)`): the query was
+            // already limited to the request's namespace, so a series without the label belongs to it.
+            let id = ObjectID(namespace: rule.namespaceLabel.flatMap { sample.labels[$0] } ?? namespace, name: name)
             guard id.namespace == namespace else { continue }
             guard let quantity = Quantity(decimal: sample.value) else {
                 let reason = sample.value.lowercased().contains("nan") ? "nan" : sample.value.lowercased().contains("inf") ? "inf" : "not_a_number"
@@ -199,7 +201,7 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
                 metricName: rule.name,
                 metricSelector: metric.selector,
                 timestamp: Date(timeIntervalSince1970: sample.timestamp),
-                windowSeconds: rule.windowSeconds,
+                windowSeconds: rule.windowSeconds > 0 ? rule.windowSeconds : nil,
                 value: quantity
             )
         }
@@ -210,26 +212,29 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
     /// what is sent.
     public static func promql(
         rule: MetricRule,
-        template: QueryTemplate,
+        template: QueryBuilder,
         namespace: String?,
-        extraMatchers: [PromQL.Matcher] = [],
+        objectName: String? = nil,
         metricSelector: LabelSelector
     ) throws(MetricsError) -> String {
-        var matchers: [PromQL.Matcher] = []
-        if let namespace, let label = rule.namespaceLabel {
-            matchers.append(.init(label, .equal, namespace))
+        switch template {
+        case .function(let build):
+            return try build(namespace, objectName, metricSelector)
+        case .template(let template):
+            var matchers: [PromQL.Matcher] = []
+            if let namespace, let label = rule.namespaceLabel {
+                matchers.append(.init(label, .equal, namespace))
+            }
+            if let objectName { matchers.append(.init(rule.nameLabel, .equal, objectName)) }
+            matchers += try PromQL.matchers(for: metricSelector)
+            return template.render(
+                labelMatchers: matchers.map(\.description).joined(separator: ","),
+                groupBy: rule.groupByLabels.joined(separator: ","),
+                window: PrometheusDuration.format(seconds: rule.windowSeconds)
+            )
         }
-        matchers += extraMatchers
-        matchers += try PromQL.matchers(for: metricSelector)
-        return template.render(
-            labelMatchers: matchers.map(\.description).joined(separator: ","),
-            groupBy: rule.groupByLabels.joined(separator: ","),
-            window: PrometheusDuration.format(seconds: rule.windowSeconds)
-        )
     }
 
-    /// The samples for `promql`, shared with concurrent identical requests and reused within the
-    /// coalescer's period; a failure becomes the Status the client sees.
     /// The samples for `promql`, shared and reused like every query of this provider.
     func samples(for promql: String, rule: MetricRule) async throws(MetricsError) -> [InstantSample] {
         try await run(promql, rule: rule)

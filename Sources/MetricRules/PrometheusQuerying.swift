@@ -47,3 +47,9 @@ public struct PrometheusQueryError: Error, Sendable, Hashable, CustomStringConve
 
     public var description: String { "\(kind.rawValue): \(detail)" }
 }
+
+/// What series discovery needs from Prometheus: the label sets of the series a selector matches.
+public protocol PrometheusSeriesListing: Sendable {
+    /// `GET /api/v1/series?match[]=<selector>&start=<start>`: every series' labels, `__name__` included.
+    func series(matching selector: String, since start: Double) async throws(PrometheusQueryError) -> [[String: String]]
+}

@@ -13,7 +13,7 @@ public struct RuleFileReloader: Service {
     let store: RuleStore
     let path: String
     let interval: Duration
-    let parse: @Sendable (String) throws -> RuleSet
+    let parse: @Sendable (String) async throws -> RuleSet
     let logger: Logger
     private let successes: Counter
     private let failures: Counter
@@ -30,7 +30,7 @@ public struct RuleFileReloader: Service {
         interval: Duration = .seconds(10),
         logger: Logger,
         metricsFactory: any MetricsFactory = MetricsSystem.factory,
-        parse: @escaping @Sendable (String) throws -> RuleSet
+        parse: @escaping @Sendable (String) async throws -> RuleSet
     ) {
         self.store = store
         self.path = path
@@ -50,16 +50,16 @@ public struct RuleFileReloader: Service {
                 try? await Task.sleep(for: interval)
                 guard let text = try? String(contentsOfFile: path, encoding: .utf8), text != seen else { continue }
                 seen = text
-                reload(text)
+                await reload(text)
             }
         }
     }
 
     /// Validates `text` and swaps it in, or keeps the rules in force; returns whether it was installed.
     @discardableResult
-    public func reload(_ text: String) -> Bool {
+    public func reload(_ text: String) async -> Bool {
         do {
-            let rules = try parse(text)
+            let rules = try await parse(text)
             store.replace(with: rules)
             successes.increment()
             lastSuccessful.record(1)

@@ -4,7 +4,7 @@ import Yams
 public struct RuleSet: Sendable {
     /// The rules in configuration order.
     public let rules: [MetricRule]
-    private let templates: [RuleKey: (MetricRule, QueryTemplate)]
+    private let templates: [RuleKey: (MetricRule, QueryBuilder)]
 
     private struct RuleKey: Hashable {
         var resource: String
@@ -15,7 +15,7 @@ public struct RuleSet: Sendable {
     ///
     /// - Throws: `RuleError` naming the first rule that is wrong and why.
     public init(rules: [MetricRule]) throws(RuleError) {
-        var templates: [RuleKey: (MetricRule, QueryTemplate)] = [:]
+        var templates: [RuleKey: (MetricRule, QueryBuilder)] = [:]
         for (index, rule) in rules.enumerated() {
             let location = "metrics[\(index)] \"\(rule.name)\""
             let template: QueryTemplate
@@ -28,7 +28,24 @@ public struct RuleSet: Sendable {
             if templates[key] != nil {
                 throw RuleError("\(location): another rule already serves \(rule.resource)/\(rule.name)")
             }
-            templates[key] = (rule, template)
+            templates[key] = (rule, .template(template))
+        }
+        self.rules = rules
+        self.templates = templates
+    }
+
+    /// Rules found by series discovery (prometheus-adapter's config), each with its own query function.
+    ///
+    /// Discovery already validated them and resolved name clashes; a later entry for the same
+    /// (resource, metric) is ignored, as prometheus-adapter keeps the first.
+    public init(discovered: [(MetricRule, QueryBuilder)]) {
+        var templates: [RuleKey: (MetricRule, QueryBuilder)] = [:]
+        var rules: [MetricRule] = []
+        for (rule, builder) in discovered {
+            let key = RuleKey(resource: rule.resource, metric: rule.name)
+            guard templates[key] == nil else { continue }
+            templates[key] = (rule, builder)
+            rules.append(rule)
         }
         self.rules = rules
         self.templates = templates
@@ -44,7 +61,7 @@ public struct RuleSet: Sendable {
     }()
 
     /// The rule serving `metric` on `resource`, with its parsed template.
-    public func rule(resource: String, metric: String) -> (MetricRule, QueryTemplate)? {
+    public func rule(resource: String, metric: String) -> (MetricRule, QueryBuilder)? {
         templates[RuleKey(resource: resource, metric: metric)]
     }
 

@@ -8,11 +8,12 @@ import NIOSSL
 
 /// Runs instant queries against `/api/v1/query` with a form-encoded POST, so that long queries never
 /// meet a URL length limit (HTTP 414).
-public struct PrometheusHTTPClient: PrometheusQuerying {
+public struct PrometheusHTTPClient: PrometheusQuerying, PrometheusSeriesListing {
     private let configuration: PrometheusClientConfiguration
     private let httpClient: HTTPClient
     private let queryURL: String
     private let rangeQueryURL: String
+    private let seriesURL: String
 
     /// Builds the client and its TLS settings.
     ///
@@ -27,6 +28,7 @@ public struct PrometheusHTTPClient: PrometheusQuerying {
         while base.hasSuffix("/") { base.removeLast() }
         self.queryURL = base + "/api/v1/query"
         self.rangeQueryURL = base + "/api/v1/query_range"
+        self.seriesURL = base + "/api/v1/series"
         self.configuration = configuration
 
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -65,6 +67,17 @@ public struct PrometheusHTTPClient: PrometheusQuerying {
             try await self.post(url: queryURL, form: "query=" + Self.formEncode(promql))
         }
         return try PrometheusResponse.decode(status: status, body: body)
+    }
+
+    /// The labels of the series `selector` matches since `start`, from `/api/v1/series` (POSTed: a
+    /// selector can be long). Bounded like every query: the timeout and `maxResponseBytes`.
+    public func series(matching selector: String, since start: Double) async throws(PrometheusQueryError) -> [[String: String]] {
+        let timeout = configuration.queryTimeout + .milliseconds(500)
+        let form = "match[]=" + Self.formEncode(selector) + "&start=\(Self.number(start.rounded(.down)))"
+        let (status, body) = try await withDeadline(timeout) { () throws(PrometheusQueryError) -> (UInt, ByteBuffer) in
+            try await self.post(url: seriesURL, form: form)
+        }
+        return try PrometheusResponse.decodeSeries(status: status, body: body)
     }
 
     /// Runs `promql` over `[start, end]` every `step` seconds against `/api/v1/query_range`.

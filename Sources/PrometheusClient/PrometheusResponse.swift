@@ -64,6 +64,18 @@ enum PrometheusResponse {
         }
     }
 
+    /// The label sets of a `/api/v1/series` answer.
+    static func decodeSeries(status: UInt, body: ByteBuffer) throws(PrometheusQueryError) -> [[String: String]] {
+        try successData(SeriesEnvelope.self, status: status, body: body)
+    }
+
+    private struct SeriesEnvelope: Decodable, PrometheusEnvelope {
+        var status: String
+        var data: [[String: String]]?
+        var errorType: String?
+        var error: String?
+    }
+
     private struct MatrixEnvelope: Decodable, PrometheusEnvelope {
         var status: String
         var data: MatrixData?

@@ -34,7 +34,7 @@ struct AdapterOptions: ParsableArguments {
     @Option(name: .customLong("config-reload-interval"), help: "How often --config is checked for changes; a valid new file replaces the rules without a restart, an invalid one is logged and ignored.")
     var configReloadInterval = "10s"
 
-    @Option(name: .customLong("metrics-relist-interval"), help: "Accepted for prometheus-adapter compatibility; series discovery is not used by native rules.")
+    @Option(name: .customLong("metrics-relist-interval"), help: "With a prometheus-adapter config (rules:/externalRules:): how often series are listed to discover metrics, and how far back. Unused by native rules.")
     var metricsRelistInterval = "10m"
 
     // MARK: Prometheus

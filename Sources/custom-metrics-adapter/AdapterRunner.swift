@@ -6,6 +6,7 @@ import Logging
 import MetricRules
 import Metrics
 import Prometheus
+import PrometheusAdapterConfig
 import PrometheusClient
 import ServiceLifecycle
 
@@ -88,10 +89,35 @@ struct AdapterRunner {
         }
 
         let rules = RuleStore(settings.rules)
+        var relister: SeriesRelister?
+        if let discoveryConfig = settings.discoveryConfig {
+            let discovery = SeriesRelister(
+                config: discoveryConfig, store: rules, listing: prometheus, interval: settings.relistInterval, logger: logger,
+                metricsFactory: factory
+            )
+            // Serve with what Prometheus has now; a failed first listing is retried every interval.
+            await discovery.relist()
+            services.append(discovery)
+            relister = discovery
+        }
         if let configFile = settings.configFile {
+            let currentRelister = relister
             services.append(RuleFileReloader(
                 store: rules, path: configFile, interval: settings.configReloadInterval, logger: logger, metricsFactory: factory,
-                parse: { text in try RuleConfig.parse(yaml: text) }
+                parse: { text in
+                    switch try AdapterSettings.parseConfig(text) {
+                    case .native(let native):
+                        guard currentRelister == nil else {
+                            throw SettingsError("the file changed from prometheus-adapter's format to `metrics:`; that needs a restart")
+                        }
+                        return native
+                    case .prometheusAdapter(let adapterConfig):
+                        guard let currentRelister else {
+                            throw SettingsError("the file changed from `metrics:` to prometheus-adapter's format; that needs a restart")
+                        }
+                        return await currentRelister.install(adapterConfig)
+                    }
+                }
             ))
         }
         let provider = PrometheusMetricsProvider(

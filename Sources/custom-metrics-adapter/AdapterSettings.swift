@@ -2,7 +2,9 @@ import CustomMetricsAPI
 import CustomMetricsServer
 import Foundation
 import MetricRules
+import PrometheusAdapterConfig
 import PrometheusClient
+import Yams
 
 /// The validated result of the flags: everything the runner needs, read once.
 struct AdapterSettings {
@@ -28,6 +30,10 @@ struct AdapterSettings {
     /// The `--config` file, re-read every `configReloadInterval`; nil for the built-in rule.
     var configFile: String?
     var configReloadInterval: Duration
+    /// A prometheus-adapter configuration (`rules:`/`externalRules:`): its metrics come from series
+    /// discovery, relisted every `relistInterval`; nil for the native format.
+    var discoveryConfig: MetricsDiscoveryConfig?
+    var relistInterval: Duration
     var prometheus: PrometheusClientConfiguration
     /// Pods from this file instead of the Kubernetes API (`--pods-file`).
     var podsFile: String?
@@ -47,7 +53,14 @@ struct AdapterSettings {
                 throw SettingsError("--config \(config): \(error.localizedDescription)")
             }
             do {
-                rules = try RuleConfig.parse(yaml: text)
+                switch try Self.parseConfig(text) {
+                case .native(let native):
+                    rules = native
+                    discoveryConfig = nil
+                case .prometheusAdapter(let adapterConfig):
+                    rules = RuleSet(discovered: [])
+                    discoveryConfig = adapterConfig
+                }
             } catch {
                 throw SettingsError("--config \(config): \(error)")
             }
@@ -57,7 +70,9 @@ struct AdapterSettings {
             rules = RuleSet.builtIn
             rulesSource = "built-in"
             configFile = nil
+            discoveryConfig = nil
         }
+        relistInterval = try Self.duration(options.metricsRelistInterval, flag: "--metrics-relist-interval")
         configReloadInterval = try Self.duration(options.configReloadInterval, flag: "--config-reload-interval")
 
         let certificate: ServingCertificate?
@@ -169,6 +184,25 @@ struct AdapterSettings {
                 "--pods-file has no Kubernetes API to authenticate callers with: add --insecure-local-mode (local runs only)"
             )
         }
+    }
+
+    enum ConfigFile {
+        case native(RuleSet)
+        case prometheusAdapter(MetricsDiscoveryConfig)
+    }
+
+    /// The native format (`metrics:`) or prometheus-adapter's (`rules:`, `externalRules:`), told apart by
+    /// the top-level keys; each parser then reports its own errors.
+    static func parseConfig(_ text: String) throws -> ConfigFile {
+        let keys = Set(((try? Yams.compose(yaml: text))??.mapping?.keys.compactMap(\.string)) ?? [])
+        let adapterKeys: Set<String> = ["rules", "externalRules", "resourceRules"]
+        if keys.contains("metrics"), !keys.isDisjoint(with: adapterKeys) {
+            throw SettingsError("the file mixes `metrics:` (this adapter's format) with prometheus-adapter's `rules:`/`externalRules:`; use one")
+        }
+        if !keys.isDisjoint(with: adapterKeys) {
+            return .prometheusAdapter(try MetricsDiscoveryConfig.parse(yaml: text))
+        }
+        return .native(try RuleConfig.parse(yaml: text))
     }
 
     static func duration(_ text: String, flag: String) throws -> Duration {

@@ -4,6 +4,7 @@ import Foundation
 import KubernetesClient
 import Logging
 import MetricRules
+import PrometheusAdapterConfig
 import PrometheusClient
 
 /// `custom-metrics-adapter explain <API path> [server flags]`: one request, every decision on the way.
@@ -57,7 +58,13 @@ struct ExplainCommand: AsyncParsableCommand {
             kubernetes = client
         }
         defer { cacheTask?.cancel() }
-        let provider = PrometheusMetricsProvider(rules: settings.rules, prometheus: prometheus, pods: pods, logger: logger)
+        let rules = RuleStore(settings.rules)
+        if let discoveryConfig = settings.discoveryConfig {
+            // prometheus-adapter's format: discover the metrics once, as the server does at start.
+            await SeriesRelister(config: discoveryConfig, store: rules, listing: prometheus, interval: settings.relistInterval, logger: logger)
+                .relist()
+        }
+        let provider = PrometheusMetricsProvider(rules: rules, prometheus: prometheus, pods: pods, logger: logger)
         if case .selection(_, _, let namespace?, _, _) = request { await waitForPods(pods, namespace: namespace) }
         if case .object(_, let object, _) = request, let namespace = object.namespace { await waitForPods(pods, namespace: namespace) }
         let explanation = await provider.explain(request)

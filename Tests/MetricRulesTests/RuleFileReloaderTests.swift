@@ -18,14 +18,14 @@ struct RuleFileReloaderTests {
         )
     }
 
-    @Test func aValidFileReplacesTheRules() throws {
+    @Test func aValidFileReplacesTheRules() async throws {
         let store = RuleStore(try RuleConfig.parse(yaml: Self.config(["a:ratio"])))
         let provider = PrometheusMetricsProvider(
             rules: store, prometheus: FakePrometheus(.success([])), pods: ProviderTests.pods, logger: Logger(label: "test"),
             metricsFactory: NOOPMetricsHandler.instance
         )
         #expect(provider.listMetrics().map(\.metric) == ["a:ratio"])
-        #expect(Self.reloader(store).reload(Self.config(["a:ratio", "b:ratio"])))
+        #expect(await Self.reloader(store).reload(Self.config(["a:ratio", "b:ratio"])))
         #expect(provider.listMetrics().map(\.metric) == ["a:ratio", "b:ratio"])
     }
 
@@ -35,9 +35,9 @@ struct RuleFileReloaderTests {
         "rules: []",
         "metrics:\n  - name: dup\n    query: \"\(query)\"\n  - name: dup\n    query: \"\(query)\"\n",
     ])
-    func anInvalidFileKeepsTheRulesInForce(text: String) throws {
+    func anInvalidFileKeepsTheRulesInForce(text: String) async throws {
         let store = RuleStore(try RuleConfig.parse(yaml: Self.config(["a:ratio"])))
-        #expect(!Self.reloader(store).reload(text))
+        #expect(await !Self.reloader(store).reload(text))
         #expect(store.current.rules.map(\.name) == ["a:ratio"])
     }
 }

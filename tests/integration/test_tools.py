@@ -180,6 +180,61 @@ class Tools(unittest.TestCase):
         status, doc = self.stack.get(base + f"/v1beta1/namespaces/{NS}/triton:queue:total?labelSelector=model+in+(")
         self.assertEqual((status, doc["reason"]), (400, "BadRequest"), doc)
 
+    def test_g_prometheus_adapter_config(self):
+        path = os.path.join(self.stack.workdir, "prometheus-adapter.yaml")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(PROMETHEUS_ADAPTER_CONFIG)
+        self.stack.restart_adapter(["--config", path, "--metrics-relist-interval", "2s"])
+        status, doc = self.stack.get(f"/apis/{GROUP}/v1beta2")
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(sorted(r["name"] for r in doc["resources"]),
+                         ["namespaces/nv_inference_queue_duration_us_per_second", "pods/nv_inference_queue_duration_us_per_second"])
+        status, doc = self.stack.get(self.stack.metric_path(NS, metric="nv_inference_queue_duration_us_per_second")
+                                     + "?labelSelector=app%3Dtriton")
+        self.assertEqual(status, 200, doc)
+        values = {i["describedObject"]["name"]: i["value"] for i in doc["items"]}
+        self.assertEqual(sorted(values), ["triton-0", "triton-1"], doc)
+
+        def number(text):
+            return float(text[:-1]) * {"k": 1e3, "M": 1e6, "m": 1e-3}[text[-1]] if text[-1] in "kMm" else float(text)
+        self.assertGreater(number(values["triton-1"]), number(values["triton-0"]))
+
+        status, doc = self.stack.get("/apis/external.metrics.k8s.io/v1beta1")
+        self.assertEqual([r["name"] for r in doc["resources"]], ["triton_queue_total"])
+        status, doc = self.stack.get(f"/apis/external.metrics.k8s.io/v1beta1/namespaces/{NS}/triton_queue_total"
+                                     "?labelSelector=model%3Dtensorrt_llm")
+        self.assertEqual(status, 200, doc)
+        self.assertEqual([i["metricLabels"] for i in doc["items"]], [{"model": "tensorrt_llm"}])
+
+        code, out = self.explain(f"/apis/{GROUP}/v1beta2/namespaces/{NS}/pods/*/nv_inference_queue_duration_us_per_second"
+                                 "?labelSelector=app%3Dtriton", "--config", path)
+        self.assertEqual(code, 0, out)
+        self.assertIn('promql:      sum(rate(nv_inference_queue_duration_us{namespace="team-a"}[1m])) by (pod)', out)
+        self.assertIn("answer:      200 MetricValueList with 2 items", out)
+
+
+# prometheus-adapter's own format, as its users have it (the NVIDIA Triton autoscaling example's shape).
+PROMETHEUS_ADAPTER_CONFIG = """\
+rules:
+  - seriesQuery: 'nv_inference_queue_duration_us{namespace!="",pod!=""}'
+    resources:
+      overrides:
+        namespace: {resource: "namespace"}
+        pod: {resource: "pod"}
+    name:
+      matches: "^(.*)_us$"
+      as: "${1}_us_per_second"
+    metricsQuery: 'sum(rate(<<.Series>>{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>)'
+externalRules:
+  - seriesQuery: 'nv_inference_queue_duration_us{namespace!=""}'
+    resources:
+      overrides:
+        namespace: {resource: "namespace"}
+    name:
+      as: "triton_queue_total"
+    metricsQuery: 'sum(rate(<<.Series>>{<<.LabelMatchers>>}[1m])) by (model)'
+"""
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
