@@ -69,5 +69,11 @@ ADAPTER_BIN="$(swift build --show-bin-path)/custom-metrics-adapter" \
     /usr/bin/python3 -m unittest tests/integration/test_triton.py -v 2>&1 | tee .build/triton-test.log
 triton_count=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\}.*/\1/p' .build/triton-test.log)
 
-echo "swift: ${swift_count} tests (each parameterised case counted once), fixtures: ${fixtures_count}, end-to-end: ${e2e_count}, auth end-to-end: ${auth_count}, faults: ${faults_count}, tools: ${tools_count}, replay: ${replay_count}, real Triton: ${triton_count}, promtool rule groups: ${rules_count}, fuzz targets: ${fuzz_count}"
-echo "tests: $((swift_count + fixtures_count + e2e_count + auth_count + faults_count + tools_count + replay_count + triton_count + rules_count + fuzz_count)) passed, 0 failed"
+echo "==> closed loop (shortened): real Triton replicas behind nginx, Prometheus, adapter, hpa-controller"
+bash scripts/install-bench-deps.sh
+ADAPTER_BIN="$(swift build --show-bin-path)/custom-metrics-adapter" \
+    /usr/bin/python3 -m unittest tests/integration/test_closed_loop.py -v 2>&1 | tee .build/closed-loop-test.log
+closed_loop_count=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\}.*/\1/p' .build/closed-loop-test.log)
+
+echo "swift: ${swift_count} tests (each parameterised case counted once), fixtures: ${fixtures_count}, end-to-end: ${e2e_count}, auth end-to-end: ${auth_count}, faults: ${faults_count}, tools: ${tools_count}, replay: ${replay_count}, real Triton: ${triton_count}, closed loop: ${closed_loop_count}, promtool rule groups: ${rules_count}, fuzz targets: ${fuzz_count}"
+echo "tests: $((swift_count + fixtures_count + e2e_count + auth_count + faults_count + tools_count + replay_count + triton_count + closed_loop_count + rules_count + fuzz_count)) passed, 0 failed"

@@ -9,7 +9,8 @@ import NIOSSL
 ///
 /// Every sync period it asks the adapter through the URL the HPA uses, applies the HPA controller's
 /// replica calculation (`HorizontalScaling`) and prints one JSON line with the decision. Whoever runs the
-/// replicas (the closed-loop demo) applies it and writes the ready replica count to `--replicas-file`.
+/// replicas (the closed-loop demo) applies it and writes the replica count it runs (ready and starting, the
+/// Deployment's spec.replicas) to `--replicas-file`.
 struct HPAControllerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hpa-controller",
@@ -34,7 +35,7 @@ struct HPAControllerCommand: AsyncParsableCommand {
     @Option(name: .customLong("hpa"), help: "autoscaling/v2 HorizontalPodAutoscaler YAML: min, max, metrics[0] (Pods), behavior.")
     var hpaFile: String
 
-    @Option(name: .customLong("replicas-file"), help: "File holding the number of ready replicas, written by whoever runs them.")
+    @Option(name: .customLong("replicas-file"), help: "File holding the scale target's spec.replicas (running and starting replicas), written by whoever runs them.")
     var replicasFile: String
 
     @Option(name: .customLong("sync-period"), help: "How often to decide (the controller's --horizontal-pod-autoscaler-sync-period).")
@@ -79,8 +80,9 @@ struct HPAControllerCommand: AsyncParsableCommand {
             next = next.advanced(by: period)
             let current = readReplicas()
             let reading = await readMetric(client: client, path: path)
-            // The replicas file says how many pods run, not their names: pods without a value stand in
-            // as unmeasured ones, which the calculation counts at the target (scale-down) or 0 (scale-up).
+            // The replicas file says how many pods run, not their names: a pod without a value yet (still
+            // starting) stands in as an unmeasured one, counted as the HPA counts a Pending pod: 0 on
+            // scale-up, the target on scale-down.
             var pods = reading.values.map { PodSnapshot(name: $0.podName) }
             while pods.count < Int(current) { pods.append(PodSnapshot(name: "unmeasured-\(pods.count)")) }
             let decision = model.decide(at: clock.now - started, currentReplicas: current, pods: pods, metrics: [reading.metric])
