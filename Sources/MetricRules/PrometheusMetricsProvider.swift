@@ -168,7 +168,9 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
         var result: [ObjectID: MetricValue] = [:]
         var drops: [String: String] = [:]
         var duplicates: Set<ObjectID> = []
-        for sample in samples {
+        for (index, sample) in samples.enumerated() {
+            // A 10,000-pod answer is long work: let other requests (discovery, health) run in between.
+            if index % 1000 == 999 { await Task.yield() }
             guard let name = sample.labels[rule.nameLabel] else {
                 drop(rule: rule, reason: "missing_label", object: "?", detail: "series without the \(rule.nameLabel) label")
                 continue
