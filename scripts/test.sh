@@ -75,5 +75,10 @@ ADAPTER_BIN="$(swift build --show-bin-path)/custom-metrics-adapter" \
     /usr/bin/python3 -m unittest tests/integration/test_closed_loop.py -v 2>&1 | tee .build/closed-loop-test.log
 closed_loop_count=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\}.*/\1/p' .build/closed-loop-test.log)
 
-echo "swift: ${swift_count} tests (each parameterised case counted once), fixtures: ${fixtures_count}, end-to-end: ${e2e_count}, auth end-to-end: ${auth_count}, faults: ${faults_count}, tools: ${tools_count}, replay: ${replay_count}, real Triton: ${triton_count}, closed loop: ${closed_loop_count}, promtool rule groups: ${rules_count}, fuzz targets: ${fuzz_count}"
-echo "tests: $((swift_count + fixtures_count + e2e_count + auth_count + faults_count + tools_count + replay_count + triton_count + closed_loop_count + rules_count + fuzz_count)) passed, 0 failed"
+echo "==> container image contents: static release binary in a bare root filesystem, as 65532"
+bash scripts/check-rootfs.sh 2>&1 | tee .build/rootfs.log
+grep -q '^rootfs: binary answered /readyz in a bare root filesystem' .build/rootfs.log || { echo "rootfs check failed" >&2; exit 1; }
+rootfs_count=1
+
+echo "swift: ${swift_count} tests (each parameterised case counted once), fixtures: ${fixtures_count}, end-to-end: ${e2e_count}, auth end-to-end: ${auth_count}, faults: ${faults_count}, tools: ${tools_count}, replay: ${replay_count}, real Triton: ${triton_count}, closed loop: ${closed_loop_count}, promtool rule groups: ${rules_count}, fuzz targets: ${fuzz_count}, rootfs check: ${rootfs_count}"
+echo "tests: $((swift_count + fixtures_count + e2e_count + auth_count + faults_count + tools_count + replay_count + triton_count + closed_loop_count + rules_count + fuzz_count + rootfs_count)) passed, 0 failed"
