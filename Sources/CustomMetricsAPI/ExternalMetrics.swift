@@ -17,18 +17,7 @@ public enum ExternalMetricsRequest: Sendable, Hashable {
 
     /// - Throws: `MetricsError` 404 outside the API, 400 for malformed names, encodings and selectors.
     public init(path: String, query: String) throws(MetricsError) {
-        guard path.hasPrefix(Self.prefix) else { throw MetricsError.pathNotFound }
-        let rawSegments = path.utf8.dropFirst(Self.prefix.utf8.count)
-            .split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { Substring($0) }
-        if let first = rawSegments.first, !first.isEmpty { throw MetricsError.pathNotFound }
-        var segments: [String] = []
-        for (index, raw) in rawSegments.enumerated() {
-            if raw.isEmpty, index == 0 || index == rawSegments.count - 1 { continue }
-            guard let decoded = PercentDecoding.decode(raw) else {
-                throw MetricsError(.badRequest, "invalid percent-encoding in the request path segment \"\(MetricsRequest.quoted(String(raw)))\"")
-            }
-            segments.append(decoded)
-        }
+        let segments = try MetricsRequest.decodedSegments(of: path, under: Self.prefix)
         switch segments.count {
         case 0:
             self = .group

@@ -24,21 +24,7 @@ public enum MetricsRequest: Sendable, Hashable {
     /// - Throws: `MetricsError` 404 for paths outside the API, 400 for malformed names, encodings and
     ///   selectors.
     public init(path: String, query: String) throws(MetricsError) {
-        guard path.hasPrefix(Self.prefix) else { throw MetricsError.pathNotFound }
-        // Split on the byte "/": a "/" followed by a combining mark is still a separator, as for any router.
-        let rawSegments = path.utf8.dropFirst(Self.prefix.utf8.count)
-            .split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { Substring($0) }
-        // A leading "" from the slash after the prefix; a trailing "" from a trailing slash. Anything else
-        // glued to the prefix (`/apis/custom.metrics.k8s.iox`) is outside the API: 404 before decoding.
-        if let first = rawSegments.first, !first.isEmpty { throw MetricsError.pathNotFound }
-        var segments: [String] = []
-        for (index, raw) in rawSegments.enumerated() {
-            if raw.isEmpty, index == 0 || index == rawSegments.count - 1 { continue }
-            guard let decoded = PercentDecoding.decode(raw) else {
-                throw MetricsError(.badRequest, "invalid percent-encoding in the request path segment \"\(Self.quoted(String(raw)))\"")
-            }
-            segments.append(decoded)
-        }
+        let segments = try Self.decodedSegments(of: path, under: Self.prefix)
         guard let versionName = segments.first else {
             self = .group
             return
@@ -83,6 +69,28 @@ public enum MetricsRequest: Sendable, Hashable {
         default:
             throw MetricsError.pathNotFound
         }
+    }
+
+    /// The percent-decoded segments of `path` after `prefix`, for every API group this server serves.
+    ///
+    /// Splits on the byte "/" (a "/" followed by a combining mark is still a separator, as for any
+    /// router), drops the empty segment after the prefix and one from a trailing slash, and decodes each
+    /// segment on its own so an encoded "/" cannot invent one. Anything glued to the prefix
+    /// (`/apis/custom.metrics.k8s.iox`) is outside the API: 404 before decoding.
+    static func decodedSegments(of path: String, under prefix: String) throws(MetricsError) -> [String] {
+        guard path.hasPrefix(prefix) else { throw MetricsError.pathNotFound }
+        let rawSegments = path.utf8.dropFirst(prefix.utf8.count)
+            .split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { Substring($0) }
+        if let first = rawSegments.first, !first.isEmpty { throw MetricsError.pathNotFound }
+        var segments: [String] = []
+        for (index, raw) in rawSegments.enumerated() {
+            if raw.isEmpty, index == 0 || index == rawSegments.count - 1 { continue }
+            guard let decoded = PercentDecoding.decode(raw) else {
+                throw MetricsError(.badRequest, "invalid percent-encoding in the request path segment \"\(quoted(String(raw)))\"")
+            }
+            segments.append(decoded)
+        }
+        return segments
     }
 
     static func validNamespace(_ name: String) throws(MetricsError) -> String {

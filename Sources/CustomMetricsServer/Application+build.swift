@@ -78,8 +78,7 @@ public func buildApplication(
 ) throws -> some ApplicationProtocol {
     let limits = configuration.limits
     let http1 = HTTP1Channel.Configuration(
-        idleTimeout: .nanoseconds(Int64(limits.idleTimeout.components.seconds) * 1_000_000_000
-            + limits.idleTimeout.components.attoseconds / 1_000_000_000),
+        idleTimeout: TimeAmount(limits.idleTimeout),
         httpDecoderConfiguration: .init(
             maxHeaderFieldSize: limits.maximumHeaderFieldSize,
             maxHeaderListSize: limits.maximumHeaderListSize,

@@ -24,12 +24,7 @@ public struct ExternalMetricsController<Provider: ExternalMetricsProvider, Conte
 
     /// Every GET under the group prefix.
     @Sendable func get(_ request: Request, context: Context) async throws -> Response {
-        let target = request.uri.description.utf8.count
-        guard target <= limits.maximumURILength else {
-            return JSONResponse.status(MetricsError(
-                .uriTooLong, "the request target is \(target) bytes long; the limit is \(limits.maximumURILength)"
-            ))
-        }
+        if let error = limits.uriTooLong(request.uri) { return JSONResponse.status(error) }
         do throws(MetricsError) {
             switch try ExternalMetricsRequest(path: request.uri.path, query: request.uri.query ?? "") {
             case .group:

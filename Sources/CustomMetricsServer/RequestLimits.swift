@@ -36,6 +36,15 @@ public struct RequestLimits: Sendable {
     }
 }
 
+extension RequestLimits {
+    /// The 414 for a request target longer than `maximumURILength`, or nil when it fits.
+    func uriTooLong(_ uri: some CustomStringConvertible) -> MetricsError? {
+        let length = uri.description.utf8.count
+        guard length > maximumURILength else { return nil }
+        return MetricsError(.uriTooLong, "the request target is \(length) bytes long; the limit is \(maximumURILength)")
+    }
+}
+
 extension Duration {
     /// `10s`, `1500ms`: the form the flags take, for messages.
     var flagText: String {

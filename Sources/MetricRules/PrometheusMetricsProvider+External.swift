@@ -14,13 +14,12 @@ extension PrometheusMetricsProvider: ExternalMetricsProvider {
             throw MetricsError(.notFound, "the server could not find the external metric \(metric)")
         }
         let promql = try Self.promql(rule: rule, template: template, namespace: namespace, metricSelector: selector)
-        let samples = try await samples(for: promql, rule: rule)
+        let samples = try await run(promql, rule: rule)
         var values: [ExternalMetricValue] = []
         for sample in samples {
             if let label = rule.namespaceLabel, let seriesNamespace = sample.labels[label], seriesNamespace != namespace { continue }
             guard let quantity = Quantity(decimal: sample.value) else {
-                let reason = sample.value.lowercased().contains("nan") ? "nan" : sample.value.lowercased().contains("inf") ? "inf" : "not_a_number"
-                dropValue(rule: rule, reason: reason, object: sample.labels.description, detail: "value \(sample.value)")
+                drop(rule: rule, reason: Self.dropReason(for: sample.value), object: sample.labels.description, detail: "value \(sample.value)")
                 continue
             }
             values.append(ExternalMetricValue(

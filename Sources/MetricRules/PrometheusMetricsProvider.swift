@@ -180,7 +180,7 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
             let id = ObjectID(namespace: rule.namespaceLabel.flatMap { sample.labels[$0] } ?? namespace, name: name)
             guard id.namespace == namespace else { continue }
             guard let quantity = Quantity(decimal: sample.value) else {
-                let reason = sample.value.lowercased().contains("nan") ? "nan" : sample.value.lowercased().contains("inf") ? "inf" : "not_a_number"
+                let reason = Self.dropReason(for: sample.value)
                 drop(rule: rule, reason: reason, object: name, detail: "value \(sample.value)")
                 drops[name] = "Prometheus computed \(sample.value), which is never served"
                 continue
@@ -238,15 +238,7 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
     }
 
     /// The samples for `promql`, shared and reused like every query of this provider.
-    func samples(for promql: String, rule: MetricRule) async throws(MetricsError) -> [InstantSample] {
-        try await run(promql, rule: rule)
-    }
-
-    func dropValue(rule: MetricRule, reason: String, object: String, detail: String) {
-        drop(rule: rule, reason: reason, object: object, detail: detail)
-    }
-
-    private func run(_ promql: String, rule: MetricRule) async throws(MetricsError) -> [InstantSample] {
+    func run(_ promql: String, rule: MetricRule) async throws(MetricsError) -> [InstantSample] {
         let answer = await coalescer.answer(for: promql) { [self] in await self.query(promql, rule: rule) }
         switch answer {
         case .success(let samples):
@@ -296,7 +288,13 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
         ).recordNanoseconds(Int64(elapsed.components.seconds) * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
     }
 
-    private func drop(rule: MetricRule, reason: String, object: String, detail: String) {
+    /// The `reason` label of a value that is not a finite decimal.
+    static func dropReason(for value: String) -> String {
+        let lowered = value.lowercased()
+        return lowered.contains("nan") ? "nan" : lowered.contains("inf") ? "inf" : "not_a_number"
+    }
+
+    func drop(rule: MetricRule, reason: String, object: String, detail: String) {
         Counter(
             label: "custom_metrics_adapter_dropped_values_total",
             dimensions: [("metric", rule.name), ("reason", reason)],
