@@ -45,10 +45,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // prometheus-adapter's config file (rules, externalRules), series discovery and its PromQL.
+        // Go's text/template and regexp as prometheus-adapter's configs use them: no dependencies.
+        .target(
+            name: "GoTemplate",
+            swiftSettings: swiftSettings
+        ),
+        // prometheus-adapter's config file (rules, externalRules), series discovery and its PromQL; the
+        // configuration file in either format and the rule source every command reads.
         .target(
             name: "PrometheusAdapterConfig",
             dependencies: [
+                "GoTemplate",
                 "MetricRules",
                 "CustomMetricsAPI",
                 .product(name: "Yams", package: "Yams"),
@@ -113,8 +120,9 @@ let package = Package(
             name: "HorizontalScaling",
             swiftSettings: swiftSettings
         ),
-        .executableTarget(
-            name: "custom-metrics-adapter",
+        // The wiring: flags shared by every command, their validation, and `buildAdapter`.
+        .target(
+            name: "AdapterWiring",
             dependencies: [
                 "CustomMetricsAPI",
                 "HorizontalScaling",
@@ -130,8 +138,36 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "custom-metrics-adapter",
+            dependencies: [
+                "AdapterWiring",
+                "CustomMetricsAPI",
+                "HorizontalScaling",
+                "MetricRules",
+                "PrometheusClient",
+                "KubernetesClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GoTemplateTests",
+            dependencies: ["GoTemplate"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AdapterWiringTests",
+            dependencies: [
+                "AdapterWiring", "CustomMetricsAPI", "MetricRules", "PrometheusAdapterConfig", "HorizontalScaling", "PrometheusClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing of CustomMetricsAPI with libFuzzer: label selectors, request paths, quantities.
+# Coverage-guided fuzzing with libFuzzer: CustomMetricsAPI's label selectors, request paths and quantities,
+# and the GoTemplate module's templates and regular expressions.
 #
-# Each target in fuzz/ is compiled with the module's sources into one binary (swiftc -sanitize=fuzzer,address,
+# Each target in fuzz/ is compiled with its module's sources into one binary (swiftc -sanitize=fuzzer,address,
 # no SwiftPM), then run for FUZZ_SECONDS (default 30) from a scratch corpus seeded by fuzz/corpus/<target>.
 # A target traps when an invariant breaks; the script then prints the reproducer and exits non-zero.
 #
-# Usage: scripts/fuzz.sh [target...]        targets: selector path quantity (default: all)
+# Usage: scripts/fuzz.sh [target...]        targets: selector path quantity template (default: all)
 # Environment: FUZZ_SECONDS (30), SWIFTC (swiftc on PATH, else /opt/swift/usr/bin/swiftc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${FUZZ_SECONDS:-30}"
 build=.build-fuzz
-all_targets=(selector path quantity)
+all_targets=(selector path quantity template)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 
@@ -48,14 +49,26 @@ mkdir -p "$build/logs" "$build/artifacts"
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 
-module_sources=(Sources/CustomMetricsAPI/*.swift)
-support_sources=(fuzz/Support/*.swift)
+# The module a target fuzzes, and the support files it needs (the template target needs no Kubernetes names).
+sources_for() {
+    case "$1" in
+        template)
+            module_sources=(Sources/GoTemplate/*.swift)
+            support_sources=(fuzz/Support/FuzzInput.swift fuzz/Support/Invariant.swift fuzz/Support/SplitMix64.swift)
+            ;;
+        *)
+            module_sources=(Sources/CustomMetricsAPI/*.swift)
+            support_sources=(fuzz/Support/*.swift)
+            ;;
+    esac
+}
 
 # Builds one target unless its binary is newer than every source it is made of.
 build_target() {
     local name="$1" entry binary
     entry="fuzz/$(tr '[:lower:]' '[:upper:]' <<<"${name:0:1}")${name:1}Target.swift"
     binary="$build/$name"
+    sources_for "$name"
     [ -f "$entry" ] || { echo "fuzz: no target $name ($entry)" >&2; exit 1; }
     if [ -x "$binary" ] && [ -z "$(find "${module_sources[@]}" "${support_sources[@]}" "$entry" -newer "$binary")" ]; then
         echo "==> $name: up to date"
@@ -63,7 +76,7 @@ build_target() {
     fi
     echo "==> building $name"
     "$swiftc" -swift-version 6 -sanitize=fuzzer,address -parse-as-library -O "${linker[@]}" \
-        -module-name CustomMetricsAPIFuzz "${module_sources[@]}" "${support_sources[@]}" "$entry" -o "$binary"
+        -module-name "$(tr -d -c "[:alnum:]" <<<"$name")Fuzz" "${module_sources[@]}" "${support_sources[@]}" "$entry" -o "$binary"
 }
 
 # Prints what libFuzzer left behind for a failed run: the error, the stack, the input.

@@ -5,20 +5,29 @@ import CustomMetricsAPI
 public enum PromQL {
     /// A PromQL double-quoted string literal holding exactly `value`.
     public static func stringLiteral(_ value: String) -> String {
-        var out = "\""
+        "\"" + escaped(value, quotesAsHex: false) + "\""
+    }
+
+    /// `value` escaped to sit inside a PromQL string literal: backslashes and control characters always;
+    /// the double quote as `\"`, or, with `quotesAsHex`, every quote character (`"`, `'`, `` ` ``) as a hex
+    /// escape, so the text is safe inside a string of any quoting that a template author wrote.
+    public static func escaped(_ value: String, quotesAsHex: Bool) -> String {
+        var out = ""
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
+            case "\"" where !quotesAsHex: out += "\\\""
+            case "\"", "'", "`":
+                if quotesAsHex { out += "\\x" + String(scalar.value, radix: 16) } else { out.unicodeScalars.append(scalar) }
+            case "\n" where !quotesAsHex: out += "\\n"
+            case "\r" where !quotesAsHex: out += "\\r"
+            case "\t" where !quotesAsHex: out += "\\t"
             case _ where scalar.value < 0x20 || scalar.value == 0x7F:
                 out += "\\x" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
             default: out.unicodeScalars.append(scalar)
             }
         }
-        return out + "\""
+        return out
     }
 
     /// `value` as an RE2 pattern that matches only itself (metacharacters quoted).

@@ -1,3 +1,4 @@
+import CustomMetricsAPI
 import Foundation
 import Yams
 
@@ -15,8 +16,9 @@ import Yams
 ///       / clamp_min(sum by (<<.GroupBy>>) (rate(nv_inference_compute_infer_duration_us{<<.LabelMatchers>>}[<<.Window>>])), 1)
 /// ```
 ///
-/// The top-level keys of prometheus-adapter's format (`rules`, `externalRules`, `resourceRules`) are kept
-/// free for it: a file using them is refused with a message saying so, rather than half-read.
+/// prometheus-adapter's format (`rules`, `externalRules`, `resourceRules`) is read by
+/// `MetricsDiscoveryConfig`; `ConfigurationFile` tells the two apart. This parser refuses those keys rather
+/// than half-reading such a file.
 public enum RuleConfig {
     /// Parses and validates a configuration document.
     ///
@@ -36,8 +38,8 @@ public enum RuleConfig {
             case "metrics": continue
             case "rules", "externalRules", "resourceRules":
                 throw RuleError(
-                    "`\(key):` is prometheus-adapter's rule format, which this version does not read yet; "
-                        + "write the rules under `metrics:` (see docs/configuration.md)"
+                    "`\(key):` is prometheus-adapter's rule format, which this parser of `metrics:` does not read; "
+                        + "load the file with ConfigurationFile, which reads both (see docs/configuration.md)"
                 )
             default:
                 throw RuleError("unknown top-level key `\(key)` (expected `metrics`)")
@@ -80,7 +82,7 @@ public enum RuleConfig {
             guard let flag = value.bool else { throw RuleError("`namespaced` must be true or false") }
             namespaced = flag
         } else {
-            namespaced = !clusterScopedResources.contains(resource)
+            namespaced = resource == MetricRule.externalResource || ResourceCatalog.kubernetes.resource(apiName: resource).namespaced
         }
         let namespaceLabel = namespaced ? (try string("namespaceLabel") ?? "namespace") : nil
         if !namespaced, map["namespaceLabel"] != nil {
@@ -89,7 +91,7 @@ public enum RuleConfig {
         if resource == MetricRule.externalResource, !namespaced {
             throw RuleError("external metrics are always asked for in a namespace; drop `namespaced: false`")
         }
-        let nameLabel = try string("nameLabel") ?? (resource == MetricRule.externalResource ? (namespaceLabel ?? "namespace") : singular(resource))
+        let nameLabel = try string("nameLabel") ?? (resource == MetricRule.externalResource ? (namespaceLabel ?? "namespace") : ResourceCatalog.kubernetes.resource(apiName: resource).singular)
         let windowText = try string("window") ?? "1m"
         guard let window = PrometheusDuration.seconds(windowText) else {
             throw RuleError("`window` \"\(windowText)\" is not a Prometheus duration in whole seconds such as 30s, 1m or 1m30s")
@@ -101,20 +103,8 @@ public enum RuleConfig {
             namespaceLabel: namespaceLabel,
             nameLabel: nameLabel,
             windowSeconds: window,
-            query: query.trimmingCharacters(in: .whitespacesAndNewlines)
+            query: try QueryTemplate(query.trimmingCharacters(in: .whitespacesAndNewlines))
         )
-    }
-
-    /// Resources that are not namespaced, so a rule for them needs no namespace label.
-    static let clusterScopedResources: Set<String> = [
-        "namespaces", "nodes", "persistentvolumes", "storageclasses", "clusterroles", "customresourcedefinitions",
-    ]
-
-    private static func singular(_ resource: String) -> String {
-        let base = resource.split(separator: ".").first.map(String.init) ?? resource
-        if base.hasSuffix("ses") { return String(base.dropLast(2)) }
-        if base.hasSuffix("s") { return String(base.dropLast()) }
-        return base
     }
 }
 

@@ -1,10 +1,11 @@
-import Yams
-
 /// The validated rules the adapter serves, looked up by resource and metric name.
+///
+/// Every rule in a set has been validated, whatever its source: there is no way to build a set that
+/// skips the checks.
 public struct RuleSet: Sendable {
     /// The rules in configuration order.
     public let rules: [MetricRule]
-    private let templates: [RuleKey: (MetricRule, QueryBuilder)]
+    private let index: [RuleKey: MetricRule]
 
     private struct RuleKey: Hashable {
         var resource: String
@@ -15,40 +16,44 @@ public struct RuleSet: Sendable {
     ///
     /// - Throws: `RuleError` naming the first rule that is wrong and why.
     public init(rules: [MetricRule]) throws(RuleError) {
-        var templates: [RuleKey: (MetricRule, QueryBuilder)] = [:]
-        for (index, rule) in rules.enumerated() {
-            let location = "metrics[\(index)] \"\(rule.name)\""
-            let template: QueryTemplate
+        var index: [RuleKey: MetricRule] = [:]
+        for (position, rule) in rules.enumerated() {
+            let location = "metrics[\(position)] \"\(rule.name)\""
             do {
-                template = try Self.validate(rule)
+                try Self.validate(rule)
             } catch {
                 throw error.at(location)
             }
             let key = RuleKey(resource: rule.resource, metric: rule.name)
-            if templates[key] != nil {
+            if index[key] != nil {
                 throw RuleError("\(location): another rule already serves \(rule.resource)/\(rule.name)")
             }
-            templates[key] = (rule, .template(template))
+            index[key] = rule
         }
         self.rules = rules
-        self.templates = templates
+        self.index = index
     }
 
-    /// Rules found by series discovery (prometheus-adapter's config), each with its own query function.
-    ///
-    /// Discovery already validated them and resolved name clashes; a later entry for the same
-    /// (resource, metric) is ignored, as prometheus-adapter keeps the first.
-    public init(discovered: [(MetricRule, QueryBuilder)]) {
-        var templates: [RuleKey: (MetricRule, QueryBuilder)] = [:]
+    /// The valid rules of `candidates` (series discovery's), each checked like a configured one; a rule
+    /// that fails is passed to `rejected` and left out, and a later rule for the same (resource, metric)
+    /// is left out too, as prometheus-adapter keeps the first.
+    public init(accepting candidates: [MetricRule], rejected: (MetricRule, RuleError) -> Void) {
+        var index: [RuleKey: MetricRule] = [:]
         var rules: [MetricRule] = []
-        for (rule, builder) in discovered {
+        for rule in candidates {
             let key = RuleKey(resource: rule.resource, metric: rule.name)
-            guard templates[key] == nil else { continue }
-            templates[key] = (rule, builder)
+            guard index[key] == nil else { continue }
+            do {
+                try Self.validate(rule)
+            } catch {
+                rejected(rule, error)
+                continue
+            }
+            index[key] = rule
             rules.append(rule)
         }
         self.rules = rules
-        self.templates = templates
+        self.index = index
     }
 
     /// The built-in configuration: the Triton queue-to-compute ratio for pods.
@@ -60,35 +65,34 @@ public struct RuleSet: Sendable {
         }
     }()
 
-    /// The rule serving `metric` on `resource`, with its parsed template.
-    public func rule(resource: String, metric: String) -> (MetricRule, QueryBuilder)? {
-        templates[RuleKey(resource: resource, metric: metric)]
+    /// The rule serving `metric` on `resource`.
+    public func rule(resource: String, metric: String) -> MetricRule? {
+        index[RuleKey(resource: resource, metric: metric)]
     }
 
-    private static func validate(_ rule: MetricRule) throws(RuleError) -> QueryTemplate {
+    /// The custom metrics served (discovery), without the external ones.
+    public var customMetrics: [MetricRule] { rules.filter { !$0.isExternal } }
+
+    /// The external metrics served.
+    public var externalMetrics: [MetricRule] { rules.filter(\.isExternal) }
+
+    private static func validate(_ rule: MetricRule) throws(RuleError) {
         if rule.name.isEmpty || rule.name.contains(where: { $0.isWhitespace || $0 == "/" || $0 == "\"" }) {
             throw RuleError("name must be non-empty, without spaces, quotes or \"/\"")
         }
         if LabelSyntaxCheck.isPlural(rule.resource) == false {
             throw RuleError("resource \"\(rule.resource)\" must be a lower-case plural resource name such as pods")
         }
-        for label in rule.groupByLabels where !PromQL.isLabelName(label) {
+        for label in [rule.namespaceLabel, rule.nameLabel].compactMap({ $0 }) where !PromQL.isLabelName(label) {
             throw RuleError("\"\(label)\" is not a Prometheus label name")
         }
         if rule.namespaced, rule.namespaceLabel == nil {
             throw RuleError("resource \(rule.resource) is namespaced, so namespaceLabel must name the label holding the namespace")
         }
-        if rule.windowSeconds <= 0 {
+        if let window = rule.windowSeconds, window <= 0 {
             throw RuleError("window must be at least 1s")
         }
-        let template = try QueryTemplate(rule.query)
-        if !template.placeholders.contains(.labelMatchers) {
-            throw RuleError("query must use <<.LabelMatchers>>: without it a request for one namespace would read every namespace")
-        }
-        if !rule.isExternal, !template.placeholders.contains(.groupBy) {
-            throw RuleError("query must use <<.GroupBy>> (for example `sum by (<<.GroupBy>>) (...)`) so that each object gets its own series")
-        }
-        return template
+        try rule.query.validate(for: rule)
     }
 }
 

@@ -17,7 +17,7 @@ public struct DiscoveredExternalMetric: Sendable, Hashable {
     public let namespaceLabel: String?
     /// The rule's rate window (see `DiscoveryRule.windowSeconds`).
     public let windowSeconds: Int64?
-    let query: GoTemplate
+    let query: DiscoveredQuery
 
     init(name: String, seriesName: String, rule: DiscoveryRule) {
         self.name = name
@@ -26,24 +26,27 @@ public struct DiscoveredExternalMetric: Sendable, Hashable {
         self.namespaced = rule.resources.namespaced ?? true
         self.namespaceLabel = rule.resources.namespaceLabel
         self.windowSeconds = rule.windowSeconds
-        self.query = rule.query
+        self.query = DiscoveredQuery(template: rule.query, seriesName: seriesName, external: true)
     }
 
-    /// The PromQL for this metric, as prometheus-adapter builds it for external metrics: the metric
-    /// selector's matchers, then `<namespace label>="<namespace>"` when the rule is namespaced;
-    /// `<<.GroupBy>>` is empty and `<<.GroupBySlice>>` is `[]` (pkg/naming/metrics_query.go, `BuildExternal`).
+    /// The metric as the provider serves it: with `namespaced: false` (or no label holding namespaces)
+    /// the request's namespace does not restrict the query nor the series served.
+    public var rule: MetricRule {
+        let scoped = namespaced && namespaceLabel != nil
+        return MetricRule(
+            name: name, resource: MetricRule.externalResource, namespaced: scoped,
+            namespaceLabel: scoped ? namespaceLabel : nil, nameLabel: namespaceLabel ?? "namespace",
+            windowSeconds: windowSeconds, query: query
+        )
+    }
+
+    /// The PromQL for this metric (see `DiscoveredQuery`).
     ///
     /// - Parameters:
     ///   - namespace: The namespace of the request (external metrics are always asked for in one); ignored
     ///     when the rule has `namespaced: false`.
     ///   - metricSelector: The request's `labelSelector` on the metric.
-    /// - Throws: `MetricsError` 400 for a selector PromQL cannot express; 500 when the template fails.
     public func promql(namespace: String?, metricSelector: LabelSelector = .everything) throws(MetricsError) -> String {
-        var scope: (label: String, value: String)?
-        if namespaced, let namespace, let namespaceLabel { scope = (namespaceLabel, namespace) }
-        let arguments = try QueryArguments(
-            series: seriesName, metricSelector: metricSelector, namespace: scope, objectLabel: nil, objectName: nil
-        )
-        return try DiscoveredMetric.render(query, arguments, metric: name)
+        try rule.promql(namespace: namespace, metricSelector: metricSelector)
     }
 }

@@ -1,3 +1,5 @@
+import CustomMetricsAPI
+import GoTemplate
 import MetricRules
 import Yams
 
@@ -127,7 +129,7 @@ public struct DiscoveryRule: Sendable, Hashable {
             }
             guard resources.namespaceLabel == nil else { return }
             let namespaced = resources.overrides.sorted { $0.key < $1.key }
-                .first { !DiscoveredMetric.clusterScoped.contains($0.value.apiName) }
+                .first { $0.value.namespaced }
             if let (label, resource) = namespaced {
                 throw RuleError(
                     "\(path).overrides: \"\(label)\" maps to \(resource.apiName), which is namespaced, but no label maps to namespaces: "

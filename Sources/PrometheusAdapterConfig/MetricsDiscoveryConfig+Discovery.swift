@@ -25,29 +25,19 @@ extension MetricsDiscoveryConfig {
         var found: [MetricKey: DiscoveredMetric] = [:]
         var result = Discovery<DiscoveredMetric>()
         var unattached: Set<String> = []
-        for rule in rules {
-            guard let series = shapes.shapes(for: rule.seriesQuery) else { continue }
-            var names: [String: String?] = [:]
-            for shape in series {
-                let metric = names[shape.name] ?? rule.metricName(forSeries: shape.name)
-                names[shape.name] = metric
-                guard let metric, !metric.isEmpty else { continue }
-                let resources = rule.resources.resources(forLabels: shape.labels)
-                if resources.isEmpty { unattached.insert(shape.name) }
-                for resource in resources {
-                    guard let label = rule.resources.label(for: resource) else { continue }
-                    let discovered = DiscoveredMetric(
-                        name: metric, resource: resource.apiName, seriesName: shape.name, rule: rule, resourceLabel: label
-                    )
-                    let key = MetricKey(resource: resource.apiName, name: metric)
-                    if let earlier = found[key], earlier.seriesName != shape.name || earlier.ruleIndex != rule.index {
-                        result.shadowed.append(.init(
-                            metric: "\(resource.apiName)/\(metric)", lostSeries: earlier.seriesName, lostRule: earlier.ruleIndex,
-                            keptSeries: shape.name, keptRule: rule.index
-                        ))
-                    }
-                    found[key] = discovered
+        Self.forEachNamedSeries(of: rules, in: &shapes) { rule, shape, metric in
+            let resources = rule.resources.resources(forLabels: shape.labels)
+            if resources.isEmpty { unattached.insert(shape.name) }
+            for resource in resources {
+                guard let label = rule.resources.label(for: resource) else { continue }
+                let key = MetricKey(resource: resource.apiName, name: metric)
+                if let earlier = found[key], earlier.seriesName != shape.name || earlier.ruleIndex != rule.index {
+                    result.shadowed.append(.init(
+                        metric: "\(resource.apiName)/\(metric)", lostSeries: earlier.seriesName, lostRule: earlier.ruleIndex,
+                        keptSeries: shape.name, keptRule: rule.index
+                    ))
                 }
+                found[key] = DiscoveredMetric(name: metric, resource: resource, seriesName: shape.name, rule: rule, resourceLabel: label)
             }
         }
         result.metrics = found.values.sorted { ($0.resource, $0.name) < ($1.resource, $1.name) }
@@ -68,26 +58,40 @@ extension MetricsDiscoveryConfig {
         var shapes = SeriesShapes(seriesByQuery: seriesByQuery, limit: maxSeriesPerQuery)
         var found: [String: DiscoveredExternalMetric] = [:]
         var result = Discovery<DiscoveredExternalMetric>()
-        for rule in externalRules {
+        Self.forEachNamedSeries(of: externalRules, in: &shapes) { rule, shape, metric in
+            if let earlier = found[metric], earlier.seriesName != shape.name || earlier.ruleIndex != rule.index {
+                result.shadowed.append(.init(
+                    metric: metric, lostSeries: earlier.seriesName, lostRule: earlier.ruleIndex,
+                    keptSeries: shape.name, keptRule: rule.index
+                ))
+            }
+            found[metric] = DiscoveredExternalMetric(name: metric, seriesName: shape.name, rule: rule)
+        }
+        result.metrics = found.values.sorted { $0.name < $1.name }
+        result.truncatedQueries = shapes.truncated.sorted()
+        result.missingQueries = shapes.missing.sorted()
+        return result
+    }
+}
+
+extension MetricsDiscoveryConfig {
+    /// Calls `body` for each rule, in order, and each series shape its query returned, in order, whose
+    /// name the rule keeps and names (a non-empty metric name).
+    fileprivate static func forEachNamedSeries(
+        of rules: [DiscoveryRule],
+        in shapes: inout SeriesShapes,
+        _ body: (DiscoveryRule, SeriesShapes.Shape, String) -> Void
+    ) {
+        for rule in rules {
             guard let series = shapes.shapes(for: rule.seriesQuery) else { continue }
             var names: [String: String?] = [:]
             for shape in series {
                 let metric = names[shape.name] ?? rule.metricName(forSeries: shape.name)
                 names[shape.name] = metric
                 guard let metric, !metric.isEmpty else { continue }
-                if let earlier = found[metric], earlier.seriesName != shape.name || earlier.ruleIndex != rule.index {
-                    result.shadowed.append(.init(
-                        metric: metric, lostSeries: earlier.seriesName, lostRule: earlier.ruleIndex,
-                        keptSeries: shape.name, keptRule: rule.index
-                    ))
-                }
-                found[metric] = DiscoveredExternalMetric(name: metric, seriesName: shape.name, rule: rule)
+                body(rule, shape, metric)
             }
         }
-        result.metrics = found.values.sorted { $0.name < $1.name }
-        result.truncatedQueries = shapes.truncated.sorted()
-        result.missingQueries = shapes.missing.sorted()
-        return result
     }
 }
 

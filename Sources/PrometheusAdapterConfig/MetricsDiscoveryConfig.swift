@@ -1,3 +1,4 @@
+import CustomMetricsAPI
 import MetricRules
 import Yams
 

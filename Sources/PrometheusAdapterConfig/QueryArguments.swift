@@ -1,3 +1,4 @@
+import GoTemplate
 import CustomMetricsAPI
 import MetricRules
 
@@ -70,20 +71,8 @@ struct QueryArguments: Sendable, Hashable {
         ])
     }
 
-    /// `text` escaped to sit inside a PromQL string quoted with `"` or `'`.
+    /// `text` escaped to sit inside a PromQL string quoted with `"`, `'` or `` ` ``.
     static func templateText(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\x22"
-            case "'": out += "\\x27"
-            case "`": out += "\\x60"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                out += "\\x" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+        PromQL.escaped(text, quotesAsHex: true)
     }
 }

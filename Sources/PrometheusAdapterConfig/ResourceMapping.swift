@@ -1,3 +1,5 @@
+import CustomMetricsAPI
+import GoTemplate
 import MetricRules
 import Yams
 

@@ -75,8 +75,7 @@ public final class SeriesRelister: Service, Sendable {
     @discardableResult
     public func relist() async -> RuleSet {
         let config = state.withLock { $0.config }
-        let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
-        let since = Date().timeIntervalSince1970 - max(seconds, 60)
+        let since = Date().timeIntervalSince1970 - max(interval.totalSeconds, 60)
         var fresh: [String: [[String: String]]] = [:]
         for query in config.seriesQueries {
             do {
@@ -100,26 +99,12 @@ public final class SeriesRelister: Service, Sendable {
                 "series.query": "\(query)", "limit": "\(maximumSeriesPerQuery)",
             ])
         }
-        var entries: [(MetricRule, QueryBuilder)] = []
-        for metric in custom.metrics {
-            let rule = MetricRule(
-                name: metric.name, resource: metric.resource, namespaced: metric.namespaced, namespaceLabel: metric.namespaceLabel,
-                nameLabel: metric.resourceLabel, windowSeconds: metric.windowSeconds ?? 0, query: ""
-            )
-            entries.append((rule, .function { namespace, objectName, selector throws(MetricsError) in
-                try metric.promql(namespace: namespace, objectName: objectName, metricSelector: selector)
-            }))
+        let candidates = custom.metrics.map(\.rule) + external.metrics.map(\.rule)
+        let rules = RuleSet(accepting: candidates) { rule, error in
+            logger.warning("discovered metric left out", metadata: [
+                "metric": "\(rule.resource)/\(rule.name)", "error": "\(error)",
+            ])
         }
-        for metric in external.metrics {
-            let rule = MetricRule(
-                name: metric.name, resource: MetricRule.externalResource, namespaced: true, namespaceLabel: metric.namespaceLabel,
-                nameLabel: metric.namespaceLabel ?? "namespace", windowSeconds: metric.windowSeconds ?? 0, query: ""
-            )
-            entries.append((rule, .function { namespace, _, selector throws(MetricsError) in
-                try metric.promql(namespace: metric.namespaced ? namespace : nil, metricSelector: selector)
-            }))
-        }
-        let rules = RuleSet(discovered: entries)
         store.replace(with: rules)
         discovered.record(rules.rules.count)
         logger.info("series discovery", metadata: [

@@ -1,14 +1,6 @@
+import AdapterWiring
 import ArgumentParser
-import CustomMetricsServer
-import Foundation
-import Hummingbird
-import KubernetesClient
 import Logging
-import MetricRules
-import Metrics
-import Prometheus
-import PrometheusClient
-import ServiceLifecycle
 
 /// `custom-metrics-adapter`: serves custom.metrics.k8s.io from Prometheus.
 ///
@@ -25,20 +17,21 @@ struct AdapterCommand: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var options: AdapterOptions
+    @OptionGroup var options: ServerOptions
 
     func run() async throws {
         var logger = Logger(label: "custom-metrics-adapter")
         logger.logLevel = options.logLevel
-
-        let settings: AdapterSettings
+        let configuration: AdapterConfiguration
+        let adapter: Adapter
         do {
-            settings = try AdapterSettings(options)
+            configuration = try AdapterConfiguration(options)
+            adapter = try await buildAdapter(configuration: configuration, logger: logger)
         } catch {
             logger.critical("invalid configuration", metadata: ["error": "\(error)"])
             throw ExitCode(2)
         }
-        try await AdapterRunner(settings: settings, logger: logger).run()
+        try await adapter.run(shutdownTimeout: configuration.shutdownTimeout, logger: logger)
     }
 }
 

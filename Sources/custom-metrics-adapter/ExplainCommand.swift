@@ -1,3 +1,4 @@
+import AdapterWiring
 import ArgumentParser
 import CustomMetricsAPI
 import Foundation
@@ -26,12 +27,12 @@ struct ExplainCommand: AsyncParsableCommand {
     @Argument(help: "The API path as the HPA or kubectl get --raw sends it (quote it; * and %2A both work).")
     var path: String
 
-    @OptionGroup var options: AdapterOptions
+    @OptionGroup var options: ServerOptions
 
     func run() async throws {
         var logger = Logger(label: "custom-metrics-adapter.explain")
         logger.logLevel = .error
-        let settings = try AdapterSettings(options, serving: false)
+        let settings = try AdapterConfiguration(options, serving: false)
         let parts = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         let rawPath = String(parts[0]).replacingOccurrences(of: "/*/", with: "/%2A/")
         let request: MetricsRequest
@@ -58,20 +59,16 @@ struct ExplainCommand: AsyncParsableCommand {
             kubernetes = client
         }
         defer { cacheTask?.cancel() }
-        let rules = RuleStore(settings.rules)
-        if let discoveryConfig = settings.discoveryConfig {
-            // prometheus-adapter's format: discover the metrics once, as the server does at start.
-            await SeriesRelister(config: discoveryConfig, store: rules, listing: prometheus, interval: settings.relistInterval, logger: logger)
-                .relist()
-        }
-        let provider = PrometheusMetricsProvider(rules: rules, prometheus: prometheus, pods: pods, logger: logger)
+        // Either format; prometheus-adapter's discovers its metrics once, as the server does at start.
+        let rules = try await settings.rules.ruleSource(listing: prometheus, logger: logger)
+        let provider = PrometheusMetricsProvider(rules: rules.store, prometheus: prometheus, pods: pods, logger: logger)
         if case .selection(_, _, let namespace?, _, _) = request { await waitForPods(pods, namespace: namespace) }
         if case .object(_, let object, _) = request, let namespace = object.namespace { await waitForPods(pods, namespace: namespace) }
         let explanation = await provider.explain(request)
         cacheTask?.cancel()
         try? await prometheus.shutdown()
         try? await kubernetes?.shutdown()
-        print(Self.render(explanation, path: path, rulesSource: settings.rulesSource, prometheusURL: settings.prometheus.url))
+        print(Self.render(explanation, path: path, rulesSource: rules.origin, prometheusURL: settings.prometheus.url))
         if case .failure = explanation.outcome { throw ExitCode(1) }
     }
 
@@ -90,14 +87,13 @@ struct ExplainCommand: AsyncParsableCommand {
     static func render(_ explanation: Explanation, path: String, rulesSource: String, prometheusURL: String) -> String {
         var lines = ["request:     \(path)"]
         if let rule = explanation.rule {
-            lines.append("rule:        \(rule.name) for \(rule.resource) (from \(rulesSource); window \(rule.windowSeconds)s, object label \(rule.nameLabel))")
+            lines.append("rule:        \(rule.name) for \(rule.resource) (from \(rulesSource); window \(rule.windowSeconds.map { "\($0)s" } ?? "none"), object label \(rule.nameLabel))")
         } else if !explanation.servedMetrics.isEmpty {
             lines.append("rules:       \(rulesSource) serves " + explanation.servedMetrics.map { "\($0.resource)/\($0.metric)" }.joined(separator: ", "))
         }
         if let promql = explanation.promql { lines.append("promql:      \(promql)") }
         if let duration = explanation.queryDuration {
-            let milliseconds = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
-            lines.append("prometheus:  \(prometheusURL) answered in \(String(format: "%.1f", milliseconds)) ms")
+            lines.append("prometheus:  \(prometheusURL) answered in \(String(format: "%.1f", duration.totalMilliseconds)) ms")
         }
         if !explanation.verdicts.isEmpty {
             lines.append("objects:")

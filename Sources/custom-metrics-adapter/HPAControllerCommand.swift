@@ -1,4 +1,6 @@
+import AdapterWiring
 import ArgumentParser
+import CustomMetricsAPI
 import Foundation
 import HorizontalScaling
 import KubernetesClient
@@ -26,14 +28,10 @@ struct HPAControllerCommand: AsyncParsableCommand {
     @Option(name: .customLong("token-file"), help: "File holding the bearer token to send (re-read every sync).")
     var tokenFile: String?
 
-    @Option(name: .customLong("namespace"), help: "Namespace of the scaled pods.")
-    var namespace: String
-
     @Option(name: .customLong("label-selector"), help: "The scale target's pod selector (app=triton).")
     var labelSelector: String
 
-    @Option(name: .customLong("hpa"), help: "autoscaling/v2 HorizontalPodAutoscaler YAML: min, max, metrics[0] (Pods), behavior.")
-    var hpaFile: String
+    @OptionGroup var hpa: HPAFileOptions
 
     @Option(name: .customLong("replicas-file"), help: "File holding the scale target's spec.replicas (running and starting replicas), written by whoever runs them.")
     var replicasFile: String
@@ -41,22 +39,14 @@ struct HPAControllerCommand: AsyncParsableCommand {
     @Option(name: .customLong("sync-period"), help: "How often to decide (the controller's --horizontal-pod-autoscaler-sync-period).")
     var syncPeriod = "15s"
 
-    @Option(name: .customLong("downscale-stabilization"), help: "Default scale-down stabilization window when the HPA has no behavior (kube-controller-manager's flag).")
-    var downscaleStabilization = "300s"
-
     @Option(name: .customLong("duration"), help: "Stop after this long (default: run until interrupted).")
     var duration: String?
 
     func run() async throws {
-        let spec = try HPASpecFile(path: hpaFile)
-        guard let period = AdapterSettings.duration(syncPeriod) else { throw ValidationError("--sync-period \"\(syncPeriod)\" is not a duration") }
-        guard let window = AdapterSettings.duration(downscaleStabilization) else {
-            throw ValidationError("--downscale-stabilization \"\(downscaleStabilization)\" is not a duration")
-        }
-        let stopAfter = try duration.map { text -> Duration in
-            guard let value = AdapterSettings.duration(text) else { throw ValidationError("--duration \"\(text)\" is not a duration") }
-            return value
-        }
+        let spec = try hpa.spec()
+        let period = try DurationFlag.parse(syncPeriod, flag: "--sync-period")
+        let window = try hpa.stabilizationWindow()
+        let stopAfter = try duration.map { text throws(SettingsError) in try DurationFlag.parse(text, flag: "--duration") }
         var model = try HorizontalPodAutoscalerModel(
             spec: spec.autoscaler.spec, configuration: ControllerConfiguration(downscaleStabilizationWindow: window)
         )
@@ -67,9 +57,7 @@ struct HPAControllerCommand: AsyncParsableCommand {
             throw ValidationError("--ca-file \(caFile): \(error)")
         }
         let client = KubernetesAPIClient(config: KubeConfig(server: adapterURL, certificateAuthority: certificates, tokenFile: tokenFile))
-        var path = "/apis/custom.metrics.k8s.io/v1beta2/namespaces/\(namespace)/pods/%2A/\(spec.metricName)"
-            + "?labelSelector=\(labelSelector.queryParameterEncoded)"
-        if let metricSelector = spec.metricLabelSelector { path += "&metricLabelSelector=\(metricSelector.queryParameterEncoded)" }
+        let path = spec.metricPath(namespace: hpa.namespace, labelSelector: labelSelector)
 
         let clock = ContinuousClock()
         let started = clock.now
@@ -96,41 +84,17 @@ struct HPAControllerCommand: AsyncParsableCommand {
         return text.flatMap { Int32($0) } ?? 1
     }
 
-    private struct Reading {
-        var metric: MetricReading
-        var values: [PodMetricValue]
-        var error: String?
-    }
-
-    /// What the HPA would get: the items as milli-values, or why there are none.
-    private func readMetric(client: KubernetesAPIClient, path: String) async -> Reading {
-        let status: UInt
-        let body: Data
+    /// What the HPA would get from the adapter.
+    private func readMetric(client: KubernetesAPIClient, path: String) async -> MetricValueListReading {
         do {
-            (status, body) = try await client.get(path, timeout: .seconds(10))
+            let (status, body) = try await client.get(path, timeout: .seconds(10))
+            return MetricValueListReading(status: status, body: body)
         } catch {
-            return Reading(metric: .unavailable(reason: "\(error)"), values: [], error: "request failed: \(error)")
+            return MetricValueListReading(failure: "\(error)")
         }
-        let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any]
-        guard status == 200, let items = object?["items"] as? [[String: Any]] else {
-            let message = object?["message"] as? String ?? String(decoding: body.prefix(200), as: UTF8.self)
-            return Reading(metric: .unavailable(reason: message), values: [], error: "HTTP \(status): \(message)")
-        }
-        var values: [PodMetricValue] = []
-        for item in items {
-            guard let name = (item["describedObject"] as? [String: Any])?["name"] as? String,
-                let text = item["value"] as? String, let quantity = try? MilliQuantity(parsing: text)
-            else { continue }
-            values.append(PodMetricValue(podName: name, milliValue: quantity.milliValue))
-        }
-        if values.isEmpty {
-            // The HPA treats an empty list as an error and holds the replica count.
-            return Reading(metric: .unavailable(reason: "no metrics returned"), values: [], error: "no metrics returned")
-        }
-        return Reading(metric: .pods(values), values: values, error: nil)
     }
 
-    private func printLine(decision: Decision, reading: Reading) {
+    private func printLine(decision: Decision, reading: MetricValueListReading) {
         let evaluation = decision.evaluations.first
         var line: [String: Any] = [
             "time": Date().timeIntervalSince1970,

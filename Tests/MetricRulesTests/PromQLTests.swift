@@ -55,16 +55,14 @@ struct PromQLTests {
     }
 
     @Test func builtInRuleQuery() throws {
-        let (rule, template) = try #require(RuleSet.builtIn.rule(resource: "pods", metric: "triton:queue_compute:ratio"))
-        let promql = try PrometheusMetricsProvider.promql(rule: rule, template: template, namespace: "team-a", metricSelector: .everything)
+        let rule = try #require(RuleSet.builtIn.rule(resource: "pods", metric: "triton:queue_compute:ratio"))
+        let promql = try rule.promql(namespace: "team-a", metricSelector: .everything)
         #expect(promql == #"sum by (namespace,pod) (rate(nv_inference_queue_duration_us{namespace="team-a"}[1m])) / clamp_min(sum by (namespace,pod) (rate(nv_inference_compute_infer_duration_us{namespace="team-a"}[1m])), 1)"#)
     }
 
     @Test func builtInRuleWithMetricSelector() throws {
-        let (rule, template) = try #require(RuleSet.builtIn.rule(resource: "pods", metric: "triton:queue_compute:ratio"))
-        let promql = try PrometheusMetricsProvider.promql(
-            rule: rule, template: template, namespace: "team-a", metricSelector: try LabelSelector(parsing: "model=tensorrt_llm")
-        )
+        let rule = try #require(RuleSet.builtIn.rule(resource: "pods", metric: "triton:queue_compute:ratio"))
+        let promql = try rule.promql(namespace: "team-a", metricSelector: try LabelSelector(parsing: "model=tensorrt_llm"))
         #expect(promql == #"sum by (namespace,pod) (rate(nv_inference_queue_duration_us{namespace="team-a",model="tensorrt_llm"}[1m])) / clamp_min(sum by (namespace,pod) (rate(nv_inference_compute_infer_duration_us{namespace="team-a",model="tensorrt_llm"}[1m])), 1)"#)
     }
 

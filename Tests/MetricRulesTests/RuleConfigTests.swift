@@ -22,11 +22,11 @@ struct RuleConfigTests {
             """)
         #expect(rules.rules == [
             MetricRule(name: "triton:queue_compute:ratio", resource: "pods", namespaced: true, namespaceLabel: "namespace",
-                       nameLabel: "pod", windowSeconds: 60, query: Self.query),
+                       nameLabel: "pod", windowSeconds: 60, query: try QueryTemplate(Self.query)),
             MetricRule(name: "requests:rate", resource: "namespaces", namespaced: false, namespaceLabel: nil,
-                       nameLabel: "namespace", windowSeconds: 120, query: Self.query),
+                       nameLabel: "namespace", windowSeconds: 120, query: try QueryTemplate(Self.query)),
             MetricRule(name: "gpu:util", resource: "nodes", namespaced: false, namespaceLabel: nil,
-                       nameLabel: "Hostname", windowSeconds: 30, query: Self.query),
+                       nameLabel: "Hostname", windowSeconds: 30, query: try QueryTemplate(Self.query)),
         ])
     }
 
@@ -34,7 +34,7 @@ struct RuleConfigTests {
         ("metrics: [", "the configuration is not valid YAML"),
         ("- a", "the configuration must be a YAML mapping with a `metrics:` list"),
         ("metrics: []", "`metrics:` must be a non-empty list of rules"),
-        ("rules: []", "`rules:` is prometheus-adapter's rule format, which this version does not read yet"),
+        ("rules: []", "`rules:` is prometheus-adapter's rule format, which this parser of `metrics:` does not read"),
         ("metric: []", "unknown top-level key `metric` (expected `metrics`)"),
         ("metrics: [{query: x}]", "metrics[0]: `name` is required"),
         ("metrics: [{name: a}]", "metrics[0] \"a\": `query` is required"),

@@ -28,6 +28,19 @@ public struct ReplaySimulation: Sendable {
         public var replicas: Int32
         public var desiredReplicas: Int32
         public var reason: String
+
+        public init(
+            time: Double, recordedPods: Int, recordedAverage: Int64?, simulatedValue: Int64?, replicas: Int32, desiredReplicas: Int32,
+            reason: String
+        ) {
+            self.time = time
+            self.recordedPods = recordedPods
+            self.recordedAverage = recordedAverage
+            self.simulatedValue = simulatedValue
+            self.replicas = replicas
+            self.desiredReplicas = desiredReplicas
+            self.reason = reason
+        }
     }
 
     private var model: HorizontalPodAutoscalerModel

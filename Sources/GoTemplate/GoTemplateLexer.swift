@@ -1,4 +1,3 @@
-import MetricRules
 
 /// Splits a `<<`/`>>` template into text and the tokens of each action, applying Go's trim markers
 /// (`<<- ` drops the whitespace before, ` ->>` the whitespace after) and dropping comments.
@@ -32,7 +31,7 @@ struct GoTemplateLexer {
     }
 
     /// The items of the whole template.
-    mutating func items() throws(RuleError) -> [Item] {
+    mutating func items() throws(TemplateError) -> [Item] {
         var items: [Item] = []
         var text = ""
         var trimNext = false
@@ -74,22 +73,22 @@ struct GoTemplateLexer {
     }
 
     /// Skips `/* … */` and the closing delimiter; returns whether it had a trim marker.
-    private mutating func skipComment(from start: Int) throws(RuleError) -> Bool {
+    private mutating func skipComment(from start: Int) throws(TemplateError) -> Bool {
         var i = start
         while i + 1 < chars.count, !(chars[i] == "*" && chars[i + 1] == "/") { i += 1 }
-        guard i + 1 < chars.count else { throw RuleError("unclosed comment") }
+        guard i + 1 < chars.count else { throw TemplateError("unclosed comment") }
         i += 2
         if starts(with: " ->>", at: i) {
             position = i + 4
             return true
         }
-        guard starts(with: ">>", at: i) else { throw RuleError("comment ends before closing delimiter") }
+        guard starts(with: ">>", at: i) else { throw TemplateError("comment ends before closing delimiter") }
         position = i + 2
         return false
     }
 
     /// The tokens up to the closing delimiter, and whether it had a trim marker.
-    private mutating func actionTokens() throws(RuleError) -> ([Token], Bool) {
+    private mutating func actionTokens() throws(TemplateError) -> ([Token], Bool) {
         var tokens: [Token] = []
         while true {
             var space = false
@@ -97,7 +96,7 @@ struct GoTemplateLexer {
                 space = true
                 position += 1
             }
-            guard position < chars.count else { throw RuleError("unclosed action") }
+            guard position < chars.count else { throw TemplateError("unclosed action") }
             if space, starts(with: "->>") {
                 position += 3
                 return (tokens, true)
@@ -110,7 +109,7 @@ struct GoTemplateLexer {
         }
     }
 
-    private mutating func token() throws(RuleError) -> Token.Kind {
+    private mutating func token() throws(TemplateError) -> Token.Kind {
         let c = chars[position]
         switch c {
         case "(": position += 1; return .leftParen
@@ -119,7 +118,7 @@ struct GoTemplateLexer {
         case ",": position += 1; return .comma
         case "=": position += 1; return .assign
         case ":":
-            guard starts(with: ":=") else { throw RuleError("expected :=") }
+            guard starts(with: ":=") else { throw TemplateError("expected :=") }
             position += 2
             return .declare
         case ".":
@@ -134,17 +133,17 @@ struct GoTemplateLexer {
             position += 1
             let start = position
             while position < chars.count, chars[position] != "`" { position += 1 }
-            guard position < chars.count else { throw RuleError("unterminated raw quoted string") }
+            guard position < chars.count else { throw TemplateError("unterminated raw quoted string") }
             position += 1
             return .string(String(chars[start..<(position - 1)]))
         case "'":
-            throw RuleError("character constants are not supported")
+            throw TemplateError("character constants are not supported")
         default:
             if c.isNumber || ((c == "-" || c == "+") && position + 1 < chars.count && chars[position + 1].isNumber) {
                 return .int(try number())
             }
             let name = word()
-            guard !name.isEmpty else { throw RuleError("unexpected \(String(reflecting: String(c))) in action") }
+            guard !name.isEmpty else { throw TemplateError("unexpected \(String(reflecting: String(c))) in action") }
             return .identifier(name)
         }
     }
@@ -157,7 +156,7 @@ struct GoTemplateLexer {
         return String(chars[start..<position])
     }
 
-    private mutating func number() throws(RuleError) -> Int {
+    private mutating func number() throws(TemplateError) -> Int {
         let start = position
         if chars[position] == "-" || chars[position] == "+" { position += 1 }
         while position < chars.count, chars[position].isLetter || chars[position].isNumber || chars[position] == "." || chars[position] == "_" {
@@ -167,19 +166,19 @@ struct GoTemplateLexer {
         let negative = text.hasPrefix("-")
         let digits = text.drop { $0 == "-" || $0 == "+" }
         let value: Int? = digits.lowercased().hasPrefix("0x") ? Int(digits.dropFirst(2), radix: 16) : Int(digits)
-        guard let value else { throw RuleError("bad number syntax: \(String(reflecting: text)) (only integers are supported)") }
+        guard let value else { throw TemplateError("bad number syntax: \(String(reflecting: text)) (only integers are supported)") }
         return negative ? -value : value
     }
 
     /// A double-quoted string with Go's escapes.
-    private mutating func quoted() throws(RuleError) -> String {
+    private mutating func quoted() throws(TemplateError) -> String {
         position += 1
         var result = ""
         while position < chars.count, chars[position] != "\"" {
             let c = chars[position]
             position += 1
             guard c == "\\" else {
-                if c == "\n" { throw RuleError("unterminated quoted string") }
+                if c == "\n" { throw TemplateError("unterminated quoted string") }
                 result.append(c)
                 continue
             }
@@ -199,14 +198,14 @@ struct GoTemplateLexer {
                 let count = e == "x" ? 2 : e == "u" ? 4 : 8
                 guard position + count <= chars.count, let code = UInt32(String(chars[position..<(position + count)]), radix: 16),
                       let scalar = Unicode.Scalar(code)
-                else { throw RuleError("invalid escape in quoted string") }
+                else { throw TemplateError("invalid escape in quoted string") }
                 result.unicodeScalars.append(scalar)
                 position += count
             default:
-                throw RuleError("invalid escape \\\(e) in quoted string")
+                throw TemplateError("invalid escape \\\(e) in quoted string")
             }
         }
-        guard position < chars.count else { throw RuleError("unterminated quoted string") }
+        guard position < chars.count else { throw TemplateError("unterminated quoted string") }
         position += 1
         return result
     }
@@ -214,7 +213,7 @@ struct GoTemplateLexer {
 
 extension Character {
     /// Go template whitespace: space, tab, carriage return, newline.
-    var isTemplateSpace: Bool { self == " " || self == "\t" || self == "\n" || self == "\r" || self == "\r\n" }
+    public var isTemplateSpace: Bool { self == " " || self == "\t" || self == "\n" || self == "\r" || self == "\r\n" }
 }
 
 extension String {

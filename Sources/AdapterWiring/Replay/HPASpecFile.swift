@@ -3,14 +3,14 @@ import HorizontalScaling
 import Yams
 
 /// An HPA manifest read from the YAML a user applies, with what the tools need from its first metric.
-struct HPASpecFile {
-    let autoscaler: HorizontalPodAutoscaler
+public struct HPASpecFile: Sendable {
+    public let autoscaler: HorizontalPodAutoscaler
     /// `metrics[0].pods.metric.name`.
-    let metricName: String
+    public let metricName: String
     /// `metrics[0].pods.metric.selector` in the query form the HPA sends (`model=tensorrt_llm`), if any.
-    let metricLabelSelector: String?
+    public let metricLabelSelector: String?
 
-    init(path: String) throws {
+    public init(path: String) throws {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -54,6 +54,17 @@ struct HPASpecFile {
             }
         }
         return parts.joined(separator: ",")
+    }
+}
+
+extension HPASpecFile {
+    /// The request the HPA controller sends for this HPA's metric: `pods/*` in `namespace`, the scale
+    /// target's selector as `labelSelector`, the metric's selector as `metricLabelSelector`.
+    public func metricPath(namespace: String, labelSelector: String) -> String {
+        var path = "/apis/custom.metrics.k8s.io/v1beta2/namespaces/\(namespace)/pods/%2A/\(metricName)"
+            + "?labelSelector=\(labelSelector.queryParameterEncoded)"
+        if let metricLabelSelector { path += "&metricLabelSelector=\(metricLabelSelector.queryParameterEncoded)" }
+        return path
     }
 }
 

@@ -1,4 +1,3 @@
-import MetricRules
 
 /// A regular expression from a prometheus-adapter configuration, read with Go's `regexp` semantics
 /// where a configuration can tell the difference.
@@ -15,17 +14,17 @@ import MetricRules
 ///
 /// A class only to be `Sendable`: `Regex<AnyRegexOutput>` is not marked so, but it is never mutated after
 /// `init`, and its lazily compiled program is built here once, before the value is shared.
-final class GoRegex: @unchecked Sendable, Hashable, CustomStringConvertible {
+public final class GoRegex: @unchecked Sendable, Hashable, CustomStringConvertible {
     /// The pattern as written in the configuration.
-    let pattern: String
+    public let pattern: String
     /// The number of capture groups, named or not (Go's `NumSubexp`).
-    let captureCount: Int
+    public let captureCount: Int
     private let regex: Regex<AnyRegexOutput>
 
     /// Compiles `pattern`.
     ///
-    /// - Throws: `RuleError` `invalid regular expression "<pattern>": <why>`.
-    init(_ pattern: String) throws(RuleError) {
+    /// - Throws: `TemplateError` `invalid regular expression "<pattern>": <why>`.
+    public init(_ pattern: String) throws(TemplateError) {
         self.pattern = pattern
         let translated: String
         do {
@@ -36,21 +35,21 @@ final class GoRegex: @unchecked Sendable, Hashable, CustomStringConvertible {
             let counter = try Regex("(?:" + translated + ")|")
             self.captureCount = (try counter.firstMatch(in: "")?.output.count ?? 1) - 1
             _ = try regex.firstMatch(in: "")
-        } catch let error as RuleError {
-            throw RuleError("invalid regular expression \(Self.quoted(pattern)): \(error.message)")
+        } catch let error as TemplateError {
+            throw TemplateError("invalid regular expression \(Self.quoted(pattern)): \(error.message)")
         } catch {
-            throw RuleError("invalid regular expression \(Self.quoted(pattern)): \(error)")
+            throw TemplateError("invalid regular expression \(Self.quoted(pattern)): \(error)")
         }
     }
 
     /// Whether the pattern matches anywhere in `text` (Go's `MatchString`).
-    func matches(_ text: String) -> Bool {
+    public func matches(_ text: String) -> Bool {
         ((try? regex.firstMatch(in: text)) ?? nil) != nil
     }
 
     /// `template` with `$…` references replaced by the groups of the first match in `text`, as Go's
     /// `Regexp.ExpandString`; nil when the pattern does not match.
-    func expand(_ template: String, matching text: String) -> String? {
+    public func expand(_ template: String, matching text: String) -> String? {
         guard let found = (try? regex.firstMatch(in: text)) ?? nil else { return nil }
         let output = found.output
         var result = ""
@@ -77,10 +76,10 @@ final class GoRegex: @unchecked Sendable, Hashable, CustomStringConvertible {
         return result + rest
     }
 
-    var description: String { pattern }
+    public var description: String { pattern }
 
-    static func == (lhs: GoRegex, rhs: GoRegex) -> Bool { lhs.pattern == rhs.pattern }
-    func hash(into hasher: inout Hasher) { hasher.combine(pattern) }
+    public static func == (lhs: GoRegex, rhs: GoRegex) -> Bool { lhs.pattern == rhs.pattern }
+    public func hash(into hasher: inout Hasher) { hasher.combine(pattern) }
 
     // MARK: - Go's expansion grammar
 
@@ -112,7 +111,7 @@ final class GoRegex: @unchecked Sendable, Hashable, CustomStringConvertible {
     // MARK: - RE2 syntax
 
     /// `pattern` in the syntax Swift's `Regex` reads, refusing what RE2 refuses.
-    private static func translated(_ pattern: String) throws(RuleError) -> String {
+    private static func translated(_ pattern: String) throws(TemplateError) -> String {
         var out = ""
         var index = pattern.startIndex
         var inClass = false
@@ -122,7 +121,7 @@ final class GoRegex: @unchecked Sendable, Hashable, CustomStringConvertible {
             let following = next < pattern.endIndex ? pattern[next] : nil
             if c == "\\", let escaped = following {
                 if !inClass, escaped.isNumber, escaped != "0" {
-                    throw RuleError("invalid escape sequence: `\\\(escaped)` (back-references are not supported)")
+                    throw TemplateError("invalid escape sequence: `\\\(escaped)` (back-references are not supported)")
                 }
                 let afterEscape = pattern.index(after: next)
                 if escaped == "p" || escaped == "P", afterEscape < pattern.endIndex, pattern[afterEscape] != "{" {
@@ -148,10 +147,10 @@ final class GoRegex: @unchecked Sendable, Hashable, CustomStringConvertible {
             } else if c == "(", following == "?" {
                 let head = pattern[index...].prefix(4)
                 for perl in ["(?=", "(?!", "(?<=", "(?<!", "(?>", "(?P="] where head.hasPrefix(perl) {
-                    throw RuleError("invalid or unsupported Perl syntax: `\(perl)`")
+                    throw TemplateError("invalid or unsupported Perl syntax: `\(perl)`")
                 }
             } else if "*+?}".contains(c), following == "+" {
-                throw RuleError("invalid nested repetition operator: `\(c)+`")
+                throw TemplateError("invalid nested repetition operator: `\(c)+`")
             }
             out.append(c)
             index = next

@@ -1,4 +1,3 @@
-import MetricRules
 
 /// Builds a `GoTemplate`'s syntax tree from the lexer's items, checking what Go checks when it parses
 /// (undefined functions and variables, unbalanced `end`) and, for the top-level `.`, the field names.
@@ -14,18 +13,18 @@ struct GoTemplateParser {
     /// Variables in scope, innermost control structure last.
     private var scopes: [[String]] = [["$"]]
 
-    init(source: String, rootFields: [String]) throws(RuleError) {
+    init(source: String, rootFields: [String]) throws(TemplateError) {
         var lexer = GoTemplateLexer(source)
         self.items = try lexer.items()
         self.rootFields = rootFields
     }
 
-    mutating func parseAll() throws(RuleError) -> [GoTemplate.Node] {
+    mutating func parseAll() throws(TemplateError) -> [GoTemplate.Node] {
         let (nodes, terminator) = try parseList(dotIsRoot: true)
         switch terminator {
         case nil: return nodes
-        case .end: throw RuleError("unexpected <<end>>")
-        case .otherwise, .otherwiseIf: throw RuleError("unexpected <<else>>")
+        case .end: throw TemplateError("unexpected <<end>>")
+        case .otherwise, .otherwiseIf: throw TemplateError("unexpected <<else>>")
         }
     }
 
@@ -36,7 +35,7 @@ struct GoTemplateParser {
         case otherwiseIf([Token])
     }
 
-    private mutating func parseList(dotIsRoot: Bool) throws(RuleError) -> ([Node], Terminator?) {
+    private mutating func parseList(dotIsRoot: Bool) throws(TemplateError) -> ([Node], Terminator?) {
         var nodes: [Node] = []
         while index < items.count {
             let item = items[index]
@@ -51,7 +50,7 @@ struct GoTemplateParser {
                 }
                 switch keyword {
                 case "end":
-                    guard tokens.count == 1 else { throw RuleError("unexpected \(describe(tokens[1])) in end") }
+                    guard tokens.count == 1 else { throw TemplateError("unexpected \(describe(tokens[1])) in end") }
                     return (nodes, .end)
                 case "else":
                     if tokens.count == 1 { return (nodes, .otherwise) }
@@ -59,7 +58,7 @@ struct GoTemplateParser {
                 case "if", "range", "with":
                     nodes.append(try control(keyword, tokens.dropFirst(), dotIsRoot: dotIsRoot))
                 case "define", "template", "block", "break", "continue":
-                    throw RuleError("<<\(keyword)>> is not supported in this adapter's templates")
+                    throw TemplateError("<<\(keyword)>> is not supported in this adapter's templates")
                 default:
                     nodes.append(.action(try pipeline(tokens[...], dotIsRoot: dotIsRoot, context: "command")))
                 }
@@ -69,7 +68,7 @@ struct GoTemplateParser {
     }
 
     /// An `if`, `range` or `with` from its keyword to its `end`.
-    private mutating func control(_ keyword: String, _ tokens: ArraySlice<Token>, dotIsRoot: Bool) throws(RuleError) -> Node {
+    private mutating func control(_ keyword: String, _ tokens: ArraySlice<Token>, dotIsRoot: Bool) throws(TemplateError) -> Node {
         scopes.append([])
         defer { scopes.removeLast() }
         let head = try pipeline(tokens, dotIsRoot: dotIsRoot, context: keyword, maxVariables: keyword == "range" ? 2 : 1)
@@ -77,16 +76,16 @@ struct GoTemplateParser {
         var otherwise: [Node] = []
         switch terminator {
         case nil:
-            throw RuleError("unexpected end of template: <<\(keyword)>> has no <<end>>")
+            throw TemplateError("unexpected end of template: <<\(keyword)>> has no <<end>>")
         case .end:
             break
         case .otherwise:
             let (nodes, last) = try parseList(dotIsRoot: dotIsRoot)
-            guard case .end? = last else { throw RuleError("expected <<end>> after <<else>> of <<\(keyword)>>") }
+            guard case .end? = last else { throw TemplateError("expected <<end>> after <<else>> of <<\(keyword)>>") }
             otherwise = nodes
         case .otherwiseIf(let tokens):
             guard case .identifier(let nested)? = tokens.first?.kind, nested == "if" || nested == "with" else {
-                throw RuleError("unexpected \(describe(tokens[tokens.startIndex])) after else")
+                throw TemplateError("unexpected \(describe(tokens[tokens.startIndex])) after else")
             }
             // `<<else if x>>…<<end>>` is `<<else>><<if x>>…<<end>><<end>>` sharing one end.
             otherwise = [try control(nested, tokens.dropFirst(), dotIsRoot: dotIsRoot)]
@@ -105,7 +104,7 @@ struct GoTemplateParser {
         dotIsRoot: Bool,
         context: String,
         maxVariables: Int = 1
-    ) throws(RuleError) -> Pipeline {
+    ) throws(TemplateError) -> Pipeline {
         var rest = tokens
         var variables: [String] = []
         var isAssignment = false
@@ -114,23 +113,23 @@ struct GoTemplateParser {
             isAssignment = declaration.isAssignment
             rest = rest.dropFirst(declaration.length)
             if isAssignment, let name = variables.first, !isDefined(name) {
-                throw RuleError("undefined variable \"\(name)\"")
+                throw TemplateError("undefined variable \"\(name)\"")
             }
         }
         var commands: [GoTemplate.Command] = []
         var current: [Operand] = []
         while let token = rest.first {
             if token.kind == .pipe {
-                guard !current.isEmpty else { throw RuleError("missing command before | in \(context)") }
+                guard !current.isEmpty else { throw TemplateError("missing command before | in \(context)") }
                 commands.append(GoTemplate.Command(operands: current))
                 current = []
                 rest = rest.dropFirst()
                 continue
             }
-            if token.kind == .rightParen { throw RuleError("unexpected right paren") }
+            if token.kind == .rightParen { throw TemplateError("unexpected right paren") }
             current.append(try operand(&rest, dotIsRoot: dotIsRoot))
         }
-        guard !current.isEmpty else { throw RuleError("missing value for \(context)") }
+        guard !current.isEmpty else { throw TemplateError("missing value for \(context)") }
         commands.append(GoTemplate.Command(operands: current))
         if !isAssignment { scopes[scopes.count - 1] += variables }
         return Pipeline(variables: variables, isAssignment: isAssignment, commands: commands)
@@ -148,7 +147,7 @@ struct GoTemplateParser {
         return nil
     }
 
-    private mutating func operand(_ tokens: inout ArraySlice<Token>, dotIsRoot: Bool) throws(RuleError) -> Operand {
+    private mutating func operand(_ tokens: inout ArraySlice<Token>, dotIsRoot: Bool) throws(TemplateError) -> Operand {
         let token = tokens.removeFirst()
         let term: Operand
         switch token.kind {
@@ -160,7 +159,7 @@ struct GoTemplateParser {
             if dotIsRoot { try checkRootField(fields[0]) }
             return .dot(fields: fields)
         case .variable(let name):
-            guard isDefined(name) else { throw RuleError("undefined variable \"\(name)\"") }
+            guard isDefined(name) else { throw TemplateError("undefined variable \"\(name)\"") }
             let fields = trailingFields(&tokens)
             if name == "$", let first = fields.first { try checkRootField(first) }
             return .variable(name, fields: fields)
@@ -169,9 +168,9 @@ struct GoTemplateParser {
         case .identifier("nil"): term = .null
         case .identifier(let name):
             if GoTemplate.refusedFunctions.contains(name) {
-                throw RuleError("function \"\(name)\" is not supported in this adapter's templates")
+                throw TemplateError("function \"\(name)\" is not supported in this adapter's templates")
             }
-            guard GoTemplate.functions.contains(name) else { throw RuleError("function \"\(name)\" not defined") }
+            guard GoTemplate.functions.contains(name) else { throw TemplateError("function \"\(name)\" not defined") }
             term = .function(name)
         case .string(let text): term = .string(text)
         case .int(let number): term = .int(number)
@@ -187,14 +186,14 @@ struct GoTemplateParser {
                 }
                 inner.append(next)
             }
-            guard depth == 0 else { throw RuleError("unclosed left paren") }
+            guard depth == 0 else { throw TemplateError("unclosed left paren") }
             let nested = try pipeline(inner[...], dotIsRoot: dotIsRoot, context: "parenthesized pipeline")
             return .parenthesized(nested, fields: trailingFields(&tokens))
         default:
-            throw RuleError("unexpected \(describe(token)) in operand")
+            throw TemplateError("unexpected \(describe(token)) in operand")
         }
         if let next = tokens.first, !next.spaceBefore, case .field = next.kind {
-            throw RuleError("unexpected \(describe(next)) after \(describe(token))")
+            throw TemplateError("unexpected \(describe(next)) after \(describe(token))")
         }
         return term
     }
@@ -208,10 +207,10 @@ struct GoTemplateParser {
         return fields
     }
 
-    private func checkRootField(_ name: String) throws(RuleError) {
+    private func checkRootField(_ name: String) throws(TemplateError) {
         guard rootFields.contains(name) else {
             let known = rootFields.map { "<<.\($0)>>" }.joined(separator: ", ")
-            throw RuleError("unknown placeholder <<.\(name)>> (known: \(known))")
+            throw TemplateError("unknown placeholder <<.\(name)>> (known: \(known))")
         }
     }
 

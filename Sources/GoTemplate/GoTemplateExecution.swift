@@ -1,4 +1,3 @@
-import MetricRules
 
 /// Runs a `GoTemplate`'s syntax tree as Go's `text/template` executes it.
 struct GoTemplateExecution {
@@ -12,7 +11,7 @@ struct GoTemplateExecution {
         self.variables = [("$", root)]
     }
 
-    mutating func run(_ nodes: [GoTemplate.Node], dot: TemplateValue, into output: inout String) throws(RuleError) {
+    mutating func run(_ nodes: [GoTemplate.Node], dot: TemplateValue, into output: inout String) throws(TemplateError) {
         for node in nodes {
             switch node {
             case .text(let text):
@@ -46,7 +45,7 @@ struct GoTemplateExecution {
         otherwise: [Node],
         dot: TemplateValue,
         into output: inout String
-    ) throws(RuleError) {
+    ) throws(TemplateError) {
         let mark = variables.count
         defer { variables.removeLast(variables.count - mark) }
         var plain = pipeline
@@ -57,7 +56,7 @@ struct GoTemplateExecution {
         case .stringMap(let map): elements = map.keys.sorted().map { (.string($0), .string(map[$0]!)) }
         case .int(let count): elements = (0..<max(count, 0)).map { (.int($0), .int($0)) }
         case .missing: elements = []
-        case let other: throw RuleError("range can't iterate over \(other.printed)")
+        case let other: throw TemplateError("range can't iterate over \(other.printed)")
         }
         if elements.isEmpty {
             try run(otherwise, dot: dot, into: &output)
@@ -75,7 +74,7 @@ struct GoTemplateExecution {
         }
     }
 
-    private mutating func evaluate(_ pipeline: GoTemplate.Pipeline, dot: TemplateValue) throws(RuleError) -> TemplateValue {
+    private mutating func evaluate(_ pipeline: GoTemplate.Pipeline, dot: TemplateValue) throws(TemplateError) -> TemplateValue {
         var value: TemplateValue?
         for command in pipeline.commands {
             value = try evaluate(command, dot: dot, piped: value)
@@ -90,7 +89,7 @@ struct GoTemplateExecution {
         return result
     }
 
-    private mutating func evaluate(_ command: GoTemplate.Command, dot: TemplateValue, piped: TemplateValue?) throws(RuleError) -> TemplateValue {
+    private mutating func evaluate(_ command: GoTemplate.Command, dot: TemplateValue, piped: TemplateValue?) throws(TemplateError) -> TemplateValue {
         if case .function(let name) = command.operands[0] {
             var arguments = Array(command.operands.dropFirst())
             var pipedValue = piped
@@ -114,18 +113,18 @@ struct GoTemplateExecution {
             return try TemplateFunctions.call(name, values)
         }
         guard command.operands.count == 1, piped == nil else {
-            throw RuleError("can't give argument to non-function \(command.operands[0])")
+            throw TemplateError("can't give argument to non-function \(command.operands[0])")
         }
         return try evaluate(command.operands[0], dot: dot)
     }
 
-    private mutating func evaluate(_ operand: Operand, dot: TemplateValue) throws(RuleError) -> TemplateValue {
+    private mutating func evaluate(_ operand: Operand, dot: TemplateValue) throws(TemplateError) -> TemplateValue {
         switch operand {
         case .dot(let fields):
             return try access(dot, fields)
         case .variable(let name, let fields):
             guard let value = variables.last(where: { $0.name == name })?.value else {
-                throw RuleError("undefined variable \"\(name)\"")
+                throw TemplateError("undefined variable \"\(name)\"")
             }
             return try access(value, fields)
         case .function(let name):
@@ -139,7 +138,7 @@ struct GoTemplateExecution {
         }
     }
 
-    private func access(_ value: TemplateValue, _ fields: [String]) throws(RuleError) -> TemplateValue {
+    private func access(_ value: TemplateValue, _ fields: [String]) throws(TemplateError) -> TemplateValue {
         var current = value
         for field in fields { current = try current.field(field) }
         return current

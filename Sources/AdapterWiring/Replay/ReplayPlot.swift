@@ -3,8 +3,8 @@ import HorizontalScaling
 
 /// An SVG of a replay: the recorded average and the simulated per-replica value against the target
 /// (left axis, milli-units shown as ratios), and the replica count (right axis).
-enum ReplayPlot {
-    static func svg(steps: [ReplaySimulation.Step], targetMilli: Int64, maxReplicas: Int32, title: String) -> String {
+public enum ReplayPlot {
+    public static func svg(steps: [ReplaySimulation.Step], targetMilli: Int64, maxReplicas: Int32, title: String) -> String {
         let width = 960.0, height = 420.0, left = 70.0, right = 60.0, top = 40.0, bottom = 50.0
         let plotWidth = width - left - right, plotHeight = height - top - bottom
         guard let first = steps.first?.time, let last = steps.last?.time else { return "" }
@@ -59,7 +59,7 @@ enum ReplayPlot {
 
     private static func f(_ value: Double) -> String { String(format: "%.1f", value) }
 
-    static func clock(_ time: Double) -> String {
+    public static func clock(_ time: Double) -> String {
         let formatter = DateFormatter()
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "HH:mm:ss"

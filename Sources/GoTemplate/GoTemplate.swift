@@ -1,4 +1,3 @@
-import MetricRules
 
 /// A Go `text/template` with prometheus-adapter's `<<` and `>>` delimiters: the language of its
 /// `metricsQuery` strings.
@@ -18,17 +17,17 @@ import MetricRules
 /// Values print as Go's `fmt` prints them: a slice as `[a b]`, a map as `map[k:v]` with sorted keys, a
 /// missing map entry as `<no value>`. `define`, `template`, `block`, `break`, `continue`, `html`, `js`,
 /// `urlquery`, `call` and `slice` are refused with a message naming them.
-struct GoTemplate: Sendable, Hashable {
+public struct GoTemplate: Sendable, Hashable {
     /// The template text as written.
-    let source: String
+    public let source: String
     let nodes: [Node]
 
     /// Parses `source`.
     ///
     /// - Parameter rootFields: The fields of the data the template is executed with; a field chain on
     ///   the top-level `.` (or on `$`) that starts with another name is an error, as executing it would be.
-    /// - Throws: `RuleError` with Go's wording where Go has one (`function "join" not defined`).
-    init(_ source: String, rootFields: [String]) throws(RuleError) {
+    /// - Throws: `TemplateError` with Go's wording where Go has one (`function "join" not defined`).
+    public init(_ source: String, rootFields: [String]) throws(TemplateError) {
         self.source = source
         var parser = try GoTemplateParser(source: source, rootFields: rootFields)
         self.nodes = try parser.parseAll()
@@ -36,9 +35,9 @@ struct GoTemplate: Sendable, Hashable {
 
     /// Executes the template with `data` as `.` and `$`.
     ///
-    /// - Throws: `RuleError` with the execution error (an index out of range, a comparison of a string
+    /// - Throws: `TemplateError` with the execution error (an index out of range, a comparison of a string
     ///   with a number).
-    func render(_ data: TemplateValue) throws(RuleError) -> String {
+    public func render(_ data: TemplateValue) throws(TemplateError) -> String {
         var execution = GoTemplateExecution(root: data)
         var output = ""
         try execution.run(nodes, dot: data, into: &output)

@@ -1,9 +1,8 @@
-import MetricRules
 
 /// A value a Go template works with, limited to the types prometheus-adapter passes to its templates
 /// (strings, a string slice, a string-to-string map, the argument struct) and those the template
 /// functions produce (booleans, integers).
-enum TemplateValue: Sendable, Hashable {
+public enum TemplateValue: Sendable, Hashable {
     case string(String)
     case strings([String])
     case stringMap([String: String])
@@ -14,13 +13,19 @@ enum TemplateValue: Sendable, Hashable {
     /// Go's invalid value: a missing map entry read as a field, or `nil`. Prints as `<no value>`.
     case missing
 
-    struct Field: Sendable, Hashable {
-        var name: String
-        var value: TemplateValue
+    /// One field of a `record`.
+    public struct Field: Sendable, Hashable {
+        public var name: String
+        public var value: TemplateValue
+
+        public init(name: String, value: TemplateValue) {
+            self.name = name
+            self.value = value
+        }
     }
 
     /// The value as Go's `fmt` prints it with `%v`.
-    var printed: String {
+    public var printed: String {
         switch self {
         case .string(let text): text
         case .strings(let items): "[" + items.joined(separator: " ") + "]"
@@ -59,19 +64,19 @@ enum TemplateValue: Sendable, Hashable {
     }
 
     /// `.name` on this value: a struct field, or a map entry (`<no value>` when absent, as in Go).
-    func field(_ name: String) throws(RuleError) -> TemplateValue {
+    func field(_ name: String) throws(TemplateError) -> TemplateValue {
         switch self {
         case .record(let type, let fields):
             guard let field = fields.first(where: { $0.name == name }) else {
-                throw RuleError("can't evaluate field \(name) in type \(type)")
+                throw TemplateError("can't evaluate field \(name) in type \(type)")
             }
             return field.value
         case .stringMap(let map):
             return map[name].map(TemplateValue.string) ?? .missing
         case .missing:
-            throw RuleError("nil pointer evaluating \(typeName).\(name)")
+            throw TemplateError("nil pointer evaluating \(typeName).\(name)")
         default:
-            throw RuleError("can't evaluate field \(name) in type \(typeName)")
+            throw TemplateError("can't evaluate field \(name) in type \(typeName)")
         }
     }
 }

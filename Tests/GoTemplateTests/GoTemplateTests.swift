@@ -1,0 +1,67 @@
+import GoTemplate
+import Testing
+
+/// The template engine on its own: Go's text/template semantics with prometheus-adapter's `<<` `>>`
+/// delimiters, on the argument record prometheus-adapter passes to `metricsQuery`.
+@Suite("GoTemplate: text/template as prometheus-adapter uses it")
+struct GoTemplateTests {
+    static let fields = ["Series", "LabelMatchers", "LabelValuesByName", "GroupBy", "GroupBySlice"]
+
+    static let arguments = TemplateValue.record(typeName: "naming.queryTemplateArgs", fields: [
+        .init(name: "Series", value: .string("up")),
+        .init(name: "LabelMatchers", value: .string(#"namespace="team-a""#)),
+        .init(name: "LabelValuesByName", value: .stringMap(["namespace": "team-a", "pod": ".+"])),
+        .init(name: "GroupBy", value: .string("pod")),
+        .init(name: "GroupBySlice", value: .strings(["pod"])),
+    ])
+
+    static func render(_ text: String) throws -> String {
+        try GoTemplate(text, rootFields: fields).render(arguments)
+    }
+
+    @Test(arguments: [
+        ("no actions at all", "no actions at all"),
+        ("<<.Series>>{<<.LabelMatchers>>}", #"up{namespace="team-a"}"#),
+        ("<<.GroupBySlice>> <<.GroupBy>>", "[pod] pod"),
+        ("<<.LabelValuesByName>>", "map[namespace:team-a pod:.+]"),
+        ("sum by (<<range $i, $v := .GroupBySlice>><<if $i>>,<<end>><<$v>><<end>>) (x)", "sum by (pod) (x)"),
+        ("a  <<- .GroupBy ->>  b", "apodb"),
+        ("x<</* a comment */>>y", "xy"),
+        (#"<<printf "%s{%s}" .Series .LabelMatchers>>"#, #"up{namespace="team-a"}"#),
+        (#"<<.GroupBy | printf "by (%s)">>"#, "by (pod)"),
+        ("<<if eq (len .GroupBySlice) 1>>one<<else>>many<<end>>", "one"),
+        (#"<<index .LabelValuesByName "pod">>"#, ".+"),
+        ("<<.LabelValuesByName.model>>", "<no value>"),
+        (#"<<with .GroupBy>><<.>><<end>>"#, "pod"),
+    ])
+    func renders(template: String, expected: String) throws {
+        #expect(try Self.render(template) == expected)
+    }
+
+    @Test(arguments: [
+        (#"<<join .GroupBySlice ",">>"#, #"function "join" not defined"#),
+        ("<<range .GroupBySlice>>", "unexpected end of template: <<range>> has no <<end>>"),
+    ])
+    func refuses(template: String, message: String) {
+        #expect {
+            _ = try Self.render(template)
+        } throws: { error in
+            (error as? TemplateError)?.message.contains(message) == true
+        }
+    }
+
+    @Test(arguments: [
+        ("^container_(.*)_seconds_total$", "container_cpu_usage_seconds_total", "${1}_per_second", "cpu_usage_per_second"),
+        ("^(?P<resource>.+?)_name$", "pod_name", "${resource}", "pod"),
+        ("^kube_(.*)$", "kube_deployment", "$0", "kube_deployment"),
+    ])
+    func regexExpands(pattern: String, text: String, template: String, expected: String) throws {
+        let regex = try GoRegex(pattern)
+        #expect(regex.matches(text))
+        #expect(regex.expand(template, matching: text) == expected)
+    }
+
+    @Test func regexThatDoesNotMatchExpandsToNothing() throws {
+        #expect(try GoRegex("^a$").expand("$0", matching: "b") == nil)
+    }
+}
