@@ -57,10 +57,11 @@ enum TemplateChecks {
             _ = compiled.expand("$0", matching: text)
         }
         let literal = String(text.unicodeScalars.prefix(64).filter { $0.value >= 0x20 && $0.value != 0x7F }.map(Character.init))
+        // Quoted rune by rune, as Go reads a pattern: a combining mark after `(` leaves `(` a metacharacter.
         var quoted = ""
-        for character in literal {
-            if "\\.+*?()|[]{}^$".contains(character) { quoted.append("\\") }
-            quoted.append(character)
+        for scalar in literal.unicodeScalars {
+            if "\\.+*?()|[]{}^$".unicodeScalars.contains(scalar) { quoted.unicodeScalars.append("\\") }
+            quoted.unicodeScalars.append(scalar)
         }
         guard let exact = try? GoRegex("^" + quoted + "$") else {
             Invariant.require(false, "a quoted literal does not compile: \(Invariant.excerpt(quoted))")

@@ -111,26 +111,39 @@ public final class GoRegex: @unchecked Sendable, Hashable, CustomStringConvertib
     // MARK: - RE2 syntax
 
     /// `pattern` in the syntax Swift's `Regex` reads, refusing what RE2 refuses.
+    ///
+    /// The pattern is read as Go reads it, one Unicode scalar (rune) at a time: a combining mark after `(`
+    /// or `<` is a literal of its own, not part of the metacharacter. Every scalar outside ASCII is
+    /// written as `\u{…}`, so Swift's parser, which reads grapheme clusters and refuses a metacharacter
+    /// followed by a combining mark as "confusable", sees only ASCII.
     private static func translated(_ pattern: String) throws(TemplateError) -> String {
+        let scalars = Array(pattern.unicodeScalars)
         var out = ""
-        var index = pattern.startIndex
+        var index = 0
         var inClass = false
-        while index < pattern.endIndex {
-            let c = pattern[index]
-            let next = pattern.index(after: index)
-            let following = next < pattern.endIndex ? pattern[next] : nil
+        func append(_ scalar: Unicode.Scalar) {
+            if scalar.isASCII { out.unicodeScalars.append(scalar) } else { out += "\\u{\(String(scalar.value, radix: 16))}" }
+        }
+        while index < scalars.count {
+            let c = scalars[index]
+            let following = index + 1 < scalars.count ? scalars[index + 1] : nil
             if c == "\\", let escaped = following {
-                if !inClass, escaped.isNumber, escaped != "0" {
-                    throw TemplateError("invalid escape sequence: `\\\(escaped)` (back-references are not supported)")
+                guard escaped.isASCII else {
+                    throw TemplateError("invalid escape sequence: `\\\(Character(escaped))`")
                 }
-                let afterEscape = pattern.index(after: next)
-                if escaped == "p" || escaped == "P", afterEscape < pattern.endIndex, pattern[afterEscape] != "{" {
-                    out += "\\\(escaped){\(pattern[afterEscape])}"
-                    index = pattern.index(after: afterEscape)
+                if !inClass, ("1"..."9").contains(escaped) {
+                    throw TemplateError("invalid escape sequence: `\\\(Character(escaped))` (back-references are not supported)")
+                }
+                let afterEscape = index + 2
+                if escaped == "p" || escaped == "P", afterEscape < scalars.count, scalars[afterEscape] != "{" {
+                    out += "\\\(Character(escaped)){"
+                    append(scalars[afterEscape])
+                    out += "}"
+                    index = afterEscape + 1
                     continue
                 }
-                out.append(c)
-                out.append(escaped)
+                out.unicodeScalars.append(c)
+                out.unicodeScalars.append(escaped)
                 index = afterEscape
                 continue
             }
@@ -139,21 +152,21 @@ public final class GoRegex: @unchecked Sendable, Hashable, CustomStringConvertib
             } else if c == "[" {
                 inClass = true
                 // A `]` right after `[` or `[^` is a literal member.
-                out.append(c)
-                index = next
-                if index < pattern.endIndex, pattern[index] == "^" { out.append("^"); index = pattern.index(after: index) }
-                if index < pattern.endIndex, pattern[index] == "]" { out.append("]"); index = pattern.index(after: index) }
+                out.unicodeScalars.append(c)
+                index += 1
+                if index < scalars.count, scalars[index] == "^" { out.append("^"); index += 1 }
+                if index < scalars.count, scalars[index] == "]" { out.append("]"); index += 1 }
                 continue
             } else if c == "(", following == "?" {
-                let head = pattern[index...].prefix(4)
+                let head = String(String.UnicodeScalarView(scalars[index..<min(index + 4, scalars.count)]))
                 for perl in ["(?=", "(?!", "(?<=", "(?<!", "(?>", "(?P="] where head.hasPrefix(perl) {
                     throw TemplateError("invalid or unsupported Perl syntax: `\(perl)`")
                 }
-            } else if "*+?}".contains(c), following == "+" {
-                throw TemplateError("invalid nested repetition operator: `\(c)+`")
+            } else if "*+?}".unicodeScalars.contains(c), following == "+" {
+                throw TemplateError("invalid nested repetition operator: `\(Character(c))+`")
             }
-            out.append(c)
-            index = next
+            append(c)
+            index += 1
         }
         return out
     }

@@ -45,21 +45,8 @@ public struct DiscoveryRule: Sendable, Hashable {
     let resources: ResourceMapping
     let query: GoTemplate
 
-    /// The fields prometheus-adapter passes to `metricsQuery` (its `queryTemplateArgs`).
-    static let queryFields = ["Series", "LabelMatchers", "LabelValuesByName", "GroupBy", "GroupBySlice"]
-
-    init(_ node: Node, kind: Kind, index: Int, catalog: ResourceCatalog) throws(RuleError) {
-        let location = "\(kind.rawValue)[\(index)]"
-        let map = try StrictMapping(
-            node, path: location, allowed: ["seriesQuery", "seriesFilters", "resources", "name", "metricsQuery"]
-        )
-        self.location = location
-        self.index = index
-        self.kind = kind
-        let seriesQuery = try map.string("seriesQuery")?.trimmingTemplateSpaces ?? ""
-        guard !seriesQuery.isEmpty else { throw RuleError("\(location): seriesQuery is empty") }
-        self.seriesQuery = seriesQuery
-
+    /// `seriesFilters`: each `is` keeps, each `isNot` drops, series whose name matches.
+    private static func filters(_ map: StrictMapping, location: String) throws(RuleError) -> [(regex: GoRegex, keep: Bool)] {
         var filters: [(regex: GoRegex, keep: Bool)] = []
         for (position, filterNode) in try map.sequence("seriesFilters").enumerated() {
             let path = "\(location).seriesFilters[\(position)]"
@@ -76,6 +63,25 @@ public struct DiscoveryRule: Sendable, Hashable {
                 throw RuleError("\(path).\(positive.isEmpty ? "isNot" : "is"): \(error.message)")
             }
         }
+        return filters
+    }
+
+    /// The fields prometheus-adapter passes to `metricsQuery` (its `queryTemplateArgs`).
+    static let queryFields = ["Series", "LabelMatchers", "LabelValuesByName", "GroupBy", "GroupBySlice"]
+
+    init(_ node: Node, kind: Kind, index: Int, catalog: ResourceCatalog) throws(RuleError) {
+        let location = "\(kind.rawValue)[\(index)]"
+        let map = try StrictMapping(
+            node, path: location, allowed: ["seriesQuery", "seriesFilters", "resources", "name", "metricsQuery"]
+        )
+        self.location = location
+        self.index = index
+        self.kind = kind
+        let seriesQuery = try map.string("seriesQuery")?.trimmingTemplateSpaces ?? ""
+        guard !seriesQuery.isEmpty else { throw RuleError("\(location): seriesQuery is empty") }
+        self.seriesQuery = seriesQuery
+
+        var filters = try Self.filters(map, location: location)
 
         let name = try StrictMapping(map.node("name"), path: "\(location).name", allowed: ["matches", "as"])
         let matches = try name.string("matches") ?? ""

@@ -61,6 +61,18 @@ struct GoTemplateTests {
         #expect(regex.expand(template, matching: text) == expected)
     }
 
+    /// Go reads a pattern rune by rune: a combining mark after `<` or an escaped `(` is a literal of its
+    /// own. Swift's parser reads grapheme clusters and refused these as "confusable" (found by fuzzing).
+    @Test(arguments: ["<\u{030D}x", "\\(\u{0301}", "a\u{0301}b"])
+    func combiningMarksAreLiterals(pattern: String) throws {
+        let literal = String(String.UnicodeScalarView(pattern.unicodeScalars.filter { $0 != "\\" }))
+        #expect(try GoRegex("^" + pattern + "$").matches(literal))
+    }
+
+    @Test func escapedNonASCIIIsRefusedAsGoDoes() {
+        #expect(throws: TemplateError.self) { try GoRegex("\\é") }
+    }
+
     @Test func regexThatDoesNotMatchExpandsToNothing() throws {
         #expect(try GoRegex("^a$").expand("$0", matching: "b") == nil)
     }

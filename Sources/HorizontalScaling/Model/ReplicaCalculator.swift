@@ -78,6 +78,23 @@ public struct ReplicaCalculator: Sendable, Equatable {
             return evaluation
         }
 
+        return rebalanced(
+            evaluation, values: values, missing: missing, unready: unready, scaleUpWithUnready: scaleUpWithUnready,
+            currentReplicas: currentReplicas
+        )
+    }
+
+    /// The second pass of `GetMetricReplicas` when pods had no value or were unready: missing pods count
+    /// as the target on a scale-down and as 0 on a scale-up, unready pods as 0 on a scale-up; the
+    /// proposal stands only if it keeps the first pass' direction.
+    private func rebalanced(
+        _ first: MetricEvaluation, values: [String: Int64], missing: Set<String>, unready: Set<String>,
+        scaleUpWithUnready: Bool, currentReplicas: Int32
+    ) -> MetricEvaluation {
+        var evaluation = first
+        var values = values
+        let ratio = first.ratio ?? 1
+        let targetMilli = first.targetMilli
         if ratio < 1.0 {
             for name in missing { values[name] = targetMilli }
         } else if ratio > 1.0 {
