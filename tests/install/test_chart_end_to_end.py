@@ -14,10 +14,13 @@ Prometheus, the Kubernetes API stand-in) with them:
   external.metrics.k8s.io serves it.
 
 Each value must be within 5 % of the ratio the simulated pods are configured with; pods outside the selector
-never appear.
+never appear. Last, the binary is started with the exact flags each chart render gives the container: it must
+accept them all (it then stops at the rules file path, which exists only in the pod).
 """
 
+import glob
 import os
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -30,7 +33,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 
 from charts import ADAPTER_CHART, named, render  # noqa: E402
-from e2e_stack import GROUP, Stack, expected_milli, wait_for  # noqa: E402
+from e2e_stack import GROUP, Stack, adapter_bin, expected_milli, wait_for  # noqa: E402
 
 NS = "triton"
 METRIC = "triton:queue_compute:ratio"
@@ -139,6 +142,23 @@ class ChartEndToEnd(unittest.TestCase):
         got = wait_for(items, timeout=60, what="the external metric")
         self.assertEqual([i["metricLabels"] for i in got], [{"model": "tensorrt_llm"}])
         self.assertEqual(got[0]["metricName"], "triton_queue_us_per_second")
+
+
+    def test_d_chart_flags_are_the_binarys(self):
+        """The binary accepts every flag the chart renders: it gets past flag parsing and settings validation
+        and stops only at the rules file, which exists in the pod but not here."""
+        files = [None] + sorted(glob.glob(os.path.join(ADAPTER_CHART, "ci", "*.yaml")))
+        for path in files:
+            with self.subTest(values=path and os.path.basename(path)):
+                _, objects = render(ADAPTER_CHART, values_files=[path] if path else [],
+                                    sets=["adapter.requestTimeout=12s", "adapter.prometheusQueryTimeout=4s",
+                                          "adapter.metricsCacheTTL=3s", "adapter.maxConcurrentPrometheusQueries=4",
+                                          "extraArguments[0]=--prometheus-header=X-Scope-OrgID=tenant-a"])
+                args = named(objects, "Deployment")[0]["spec"]["template"]["spec"]["containers"][0]["args"]
+                done = subprocess.run([adapter_bin(), *args], capture_output=True, text=True, timeout=30)
+                self.assertEqual(done.returncode, 2, done.stderr)
+                self.assertNotIn("Unknown option", done.stderr)
+                self.assertIn("error=--config /etc/adapter/rules.yaml:", done.stderr)
 
 
 if __name__ == "__main__":

@@ -67,6 +67,16 @@ class DocsAgree(unittest.TestCase):
         self.assertIsNotNone(m, text[:2000])
         self.assertIn("--request-timeout minus --prometheus-query-timeout", m.group(1))
 
+    def test_config_help_names_both_formats(self):
+        """configuration.md: --config reads the adapter's `metrics:` list or prometheus-adapter's `rules:` and
+        `externalRules:`; the binary's --help must say so (it named only `metrics:`)."""
+        done = subprocess.run([adapter_bin(), "--help"], capture_output=True, text=True, timeout=30)
+        text = " ".join(done.stdout.split())
+        m = re.search(r"--config <config> (.*?) --config-reload-interval", text)
+        self.assertIsNotNone(m, text[:2000])
+        for key in ("metrics:", "rules:", "externalRules:"):
+            self.assertIn(key, m.group(1))
+
     def test_429_wait_in_the_docs(self):
         found = 0
         for path in DOCS:

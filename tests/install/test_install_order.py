@@ -38,9 +38,11 @@ KEDA = {"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService",
                  "versionPriority": 100, "service": {"namespace": "keda", "name": "keda-operator-metrics-apiserver"}}}
 
 
-def printed(*args):
+def printed(*args, timeout=None):
+    env = dict(os.environ, **({"TIMEOUT": timeout} if timeout else {}))
+    env.pop("TIMEOUT", None) if not timeout else None
     out = subprocess.run(["bash", INSTALL, "--print", *args], cwd=REPO, capture_output=True, text=True,
-                         check=True, timeout=120).stdout
+                         check=True, timeout=120, env=env).stdout
     return [line[2:] for line in out.splitlines() if line.startswith("+ ")]
 
 
@@ -87,7 +89,7 @@ class InstallOrder(unittest.TestCase):
         calls = [c["argv"] for c in self.calls()]
         shown = lambda argv: " ".join(a if not a.startswith(tempfile.gettempdir()) else os.path.basename(a) for a in argv)  # noqa: E731
         self.assertEqual([shown(["kubectl", *c]) for c in calls[1:]],
-                         [line.replace("'", "") for line in printed("install", OVERLAY)])
+                         [line.replace("'", "") for line in printed("install", OVERLAY, timeout="30s")])
         applies = [c["applied"] for c in self.calls() if c["applied"] is not None]
         self.assertEqual(len(applies), 2)
         self.assertNotIn("APIService", applies[0])
