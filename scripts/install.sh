@@ -17,6 +17,8 @@
 #   4. wait for the rollout, then GET /readyz through the Service (the API server's service proxy);
 #   5. register the APIServices, wait until they are Available, and read discovery through them. If they do not
 #      become Available, they are deleted again and the install fails: the cluster is left as it was before.
+#      Helm, when the release exists already (an upgrade): one `helm upgrade`, then the same waits, since
+#      rendering the APIServices away for a first step would delete the ones in use.
 # uninstall: the APIServices first (--ignore-not-found), then the rest. The Namespace is kept: it may hold other
 # objects (delete it yourself when it is empty).
 #
@@ -115,15 +117,25 @@ wait_ready() {
 }
 
 register() {
-    local names
-    names=$(apiservice_names | tr '\n' ' ')
     if [[ $mode == kustomize ]]; then
         run "$KUBECTL" apply -f "$work/apiservices.yaml"
     else
         run "$HELM" upgrade "$release" "$chart" "${helm_args[@]}" --set adapter.registerAPIServices=true
     fi
+    register_wait remove
+}
+
+# Waits until the APIServices are Available and reads discovery through them. On failure, with `remove` (a
+# first install) they are deleted again; on an upgrade they stay (helm rollback restores the previous release).
+register_wait() {
+    local names
+    names=$(apiservice_names | tr '\n' ' ')
     # shellcheck disable=SC2086
     if ! run "$KUBECTL" wait --for=condition=Available --timeout="$TIMEOUT" $(printf 'apiservice/%s ' $names); then
+        if [[ ${1:-} != remove ]]; then
+            echo "install: the APIServices did not become Available after the upgrade: helm rollback $release --namespace $namespace" >&2
+            exit 1
+        fi
         echo "install: the APIServices did not become Available: removing them again (the adapter stays installed)" >&2
         # shellcheck disable=SC2086
         run "$KUBECTL" delete apiservice $names --ignore-not-found
@@ -136,6 +148,15 @@ register() {
 install() {
     render
     precheck
+    if [[ $mode == helm ]] && ! $print_only && "$HELM" status "$release" --namespace "$namespace" >/dev/null 2>&1; then
+        # An upgrade: the release's APIServices exist and keep pointing at the Service while the Deployment
+        # rolls (maxUnavailable 0). Rendering them away for a first step would delete them: one step instead.
+        run "$HELM" upgrade "$release" "$chart" "${helm_args[@]}"
+        wait_ready
+        register_wait
+        echo "upgraded: $namespace/$deployment"
+        return
+    fi
     if [[ $mode == kustomize ]]; then
         run "$KUBECTL" apply -f "$work/objects.yaml"
     else
