@@ -13,7 +13,8 @@ certificate. So both stay hand-written and this test fails on any drift:
   (metadata.labels, and app.kubernetes.io/instance in selectors) and the caBundle of the generated CA. The
   rules file is compared as parsed YAML;
 * with ``certManager.enabled=true`` the chart equals ``manifests/overlays/cert-manager`` the same way,
-  Issuers, Certificates and the cainjector annotations included.
+  Issuers, Certificates and the cainjector annotations included; with external metrics or the NetworkPolicies
+  turned on, ``manifests/examples/external-metrics`` and ``manifests/examples/networkpolicy``.
 """
 
 import copy
@@ -43,7 +44,8 @@ def key(obj):
 
 def strip_instance(node):
     if isinstance(node, dict):
-        return {k: strip_instance(v) for k, v in node.items() if k != HELM_ONLY_LABEL}
+        return {k: strip_instance(v) for k, v in node.items()
+                if not (k == HELM_ONLY_LABEL and v == "custom-metrics-adapter")}
     if isinstance(node, list):
         return [strip_instance(v) for v in node]
     return node
@@ -83,6 +85,10 @@ class ChartMatchesKustomize(unittest.TestCase):
     def test_external_metrics_is_the_component(self):
         self.assertEqual(self.compare("manifests/examples/external-metrics",
                                       ["certManager.enabled=true", "adapter.externalMetrics.enabled=true"]), 18)
+
+    def test_networkpolicy_is_the_component(self):
+        self.assertEqual(self.compare("manifests/examples/networkpolicy",
+                                      ["certManager.enabled=true", "adapter.networkPolicy.enabled=true"]), 19)
 
 
 if __name__ == "__main__":

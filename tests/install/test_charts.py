@@ -66,7 +66,7 @@ class AdapterChart(unittest.TestCase):
     def test_ci_files_are_there(self):
         self.assertEqual([os.path.basename(p) for p in ADAPTER_CI],
                          ["cert-manager-values.yaml", "default-values.yaml", "external-rules-values.yaml",
-                          "nvidia-triton-values.yaml"])
+                          "networkpolicy-values.yaml", "nvidia-triton-values.yaml"])
 
     def test_lint_strict(self):
         for name, (files, sets, set_files, _) in self.cases.items():
@@ -102,7 +102,7 @@ class AdapterChart(unittest.TestCase):
                 self.assertGreaterEqual(len(apis), 2)
                 for api in apis:
                     inject = (api["metadata"].get("annotations") or {}).get(INJECT)
-                    if name == "cert-manager-values.yaml":
+                    if name in ("cert-manager-values.yaml", "networkpolicy-values.yaml"):
                         self.assertEqual(inject, "custom-metrics/custom-metrics-adapter-tls")
                         self.assertIn(inject, certificates)
                         self.assertNotIn("caBundle", api["spec"])
