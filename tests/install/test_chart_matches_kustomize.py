@@ -62,8 +62,8 @@ def normalize(obj):
 
 
 class ChartMatchesKustomize(unittest.TestCase):
-    def compare(self, kustomization, sets):
-        _, chart = render(ADAPTER_CHART, sets=sets)
+    def compare(self, kustomization, sets, set_files=()):
+        _, chart = render(ADAPTER_CHART, sets=sets, set_files=set_files)
         base = kustomize(kustomization)
         skipped = {("Namespace", None, "custom-metrics"), ("Secret", "custom-metrics", "custom-metrics-adapter-tls")}
         chart_objects = {key(o): o for o in chart if key(o) not in skipped}
@@ -81,6 +81,18 @@ class ChartMatchesKustomize(unittest.TestCase):
 
     def test_cert_manager_is_the_overlay(self):
         self.assertEqual(self.compare("manifests/overlays/cert-manager", ["certManager.enabled=true"]), 17)
+
+    def test_existing_secret_is_the_secret_overlay(self):
+        ca = os.path.join(REPO, "manifests", "overlays", "secret", "ca.crt")
+        self.assertEqual(self.compare("manifests/overlays/secret", ["adapter.existingTLSSecret=custom-metrics-adapter-tls"],
+                                      [f"tls.ca={ca}"]), 13)
+        _, chart = render(ADAPTER_CHART, sets=["adapter.existingTLSSecret=custom-metrics-adapter-tls"],
+                          set_files=[f"tls.ca={ca}"])
+        bundles = {o["metadata"]["name"]: o["spec"]["caBundle"].replace("\n", "")
+                   for o in chart if o["kind"] == "APIService"}
+        overlay = {o["metadata"]["name"]: o["spec"]["caBundle"].replace("\n", "")
+                   for o in kustomize("manifests/overlays/secret") if o["kind"] == "APIService"}
+        self.assertEqual(bundles, overlay)
 
     def test_external_metrics_is_the_component(self):
         self.assertEqual(self.compare("manifests/examples/external-metrics",

@@ -52,7 +52,8 @@ class AdapterChart(unittest.TestCase):
         cls.tmp = tempfile.TemporaryDirectory(prefix="cma-charts-")
         cls.tls_files = make_tls(cls.tmp.name)
         # name -> (values files, --set, --set-file, external expected)
-        cls.cases = {"defaults": ([], [], [], False), "tls": ([], ["tls.enable=true"], cls.tls_files, False)}
+        cls.cases = {"defaults": ([], [], [], False), "tls": ([], ["tls.enable=true"], cls.tls_files, False),
+                     "existing secret": ([], ["adapter.existingTLSSecret=my-serving-cert"], cls.tls_files[:1], False)}
         for path in ADAPTER_CI:
             name = os.path.basename(path)
             cls.cases[name] = ([path], [], [], name == "external-rules-values.yaml")
@@ -123,6 +124,12 @@ class AdapterChart(unittest.TestCase):
                                    "-verify_hostname", "custom-metrics-adapter.custom-metrics.svc", "tls.crt"],
                                   cwd=d, capture_output=True, text=True, timeout=30)
         self.assertEqual(done.stdout.strip(), "tls.crt: OK", done.stderr)
+
+    def test_existing_secret_is_mounted_not_rendered(self):
+        _, objects = self.renders["existing secret"]
+        self.assertEqual(named(objects, "Secret"), [])
+        volumes = named(objects, "Deployment")[0]["spec"]["template"]["spec"]["volumes"]
+        self.assertIn({"name": "serving-cert", "secret": {"secretName": "my-serving-cert", "defaultMode": 288}}, volumes)
 
     def test_external_metrics_only_when_asked(self):
         for name, (_, _, _, expected) in self.cases.items():
@@ -223,6 +230,11 @@ class Refusals(unittest.TestCase):
         self.assertEqual(self.refused(ADAPTER_CHART, "tls.enable=true"),
                          "tls.enable needs tls.ca (the CA that signed the certificate, for the APIServices' "
                          "caBundle), tls.certificate and tls.key (PEM)")
+
+    def test_existing_secret_without_ca(self):
+        self.assertEqual(self.refused(ADAPTER_CHART, "adapter.existingTLSSecret=mine"),
+                         "adapter.existingTLSSecret needs tls.ca: the CA that signed the Secret's certificate, for "
+                         "the APIServices' caBundle")
 
     def test_two_rule_formats(self):
         self.assertEqual(self.refused(ADAPTER_CHART, "rules.default=true", "adapter.metrics[0].name=a"),

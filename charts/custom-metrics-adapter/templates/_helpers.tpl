@@ -68,7 +68,7 @@ annotations:
 {{- end -}}
 
 {{- define "cma.tlsSecretName" -}}
-{{- printf "%s-tls" (include "cma.fullname" .) -}}
+{{- .Values.adapter.existingTLSSecret | default (printf "%s-tls" (include "cma.fullname" .)) -}}
 {{- end -}}
 
 {{/* "prometheus-adapter" when its rules are given (the file is in its format), else "native". */}}
@@ -111,7 +111,7 @@ genSignedCert otherwise. Computed once per render and cached in .Values so the S
 {{/* The caBundle (base64 PEM) of the APIServices, or nothing with cert-manager (cainjector fills it). */}}
 {{- define "cma.caBundle" -}}
 {{- if .Values.certManager.enabled -}}
-{{- else if .Values.tls.enable -}}
+{{- else if or .Values.tls.enable .Values.adapter.existingTLSSecret -}}
 {{- .Values.tls.ca | b64enc -}}
 {{- else -}}
 {{- include "cma.generatedCert" . -}}

@@ -15,6 +15,12 @@ tests/install/test_charts.py asserts every message literally.
 {{- if and .Values.tls.enable (not (and .Values.tls.ca .Values.tls.certificate .Values.tls.key)) -}}
 {{- fail "tls.enable needs tls.ca (the CA that signed the certificate, for the APIServices' caBundle), tls.certificate and tls.key (PEM)" -}}
 {{- end -}}
+{{- if and .Values.adapter.existingTLSSecret (or .Values.tls.enable .Values.certManager.enabled) -}}
+{{- fail "adapter.existingTLSSecret cannot be combined with tls.enable or certManager.enabled: choose one source of the serving certificate" -}}
+{{- end -}}
+{{- if and .Values.adapter.existingTLSSecret (not .Values.tls.ca) -}}
+{{- fail "adapter.existingTLSSecret needs tls.ca: the CA that signed the Secret's certificate, for the APIServices' caBundle" -}}
+{{- end -}}
 {{- if and .Values.podDisruptionBudget.enabled .Values.podDisruptionBudget.minAvailable .Values.podDisruptionBudget.maxUnavailable -}}
 {{- fail "podDisruptionBudget: set minAvailable or maxUnavailable, not both" -}}
 {{- end -}}
