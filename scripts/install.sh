@@ -75,8 +75,6 @@ split_render() {
     touch "$work/apiservices.yaml" "$work/objects.yaml"
 }
 
-# Name, namespace and Service of the rendering (from its Deployment and APIServices).
-field() { awk -v k="$1" '$1 == k":" { print $2; exit }' "$2"; }
 apiservice_names() { awk '/^kind: APIService/ { api = 1 } /^---/ { api = 0 } api && /^  name: / { print $2 }' "$work/apiservices.yaml"; }
 
 render() {
