@@ -25,7 +25,9 @@
 # docs/install.md shows these commands; tests/install/test_install_order.py runs this script against the
 # Kubernetes API stand-in with the real adapter and checks the order and that the docs show the same commands.
 #
-# Environment: KUBECTL (default kubectl), HELM (default .tools/helm, else helm on PATH), TIMEOUT (default 300s).
+# Environment: KUBECTL (default kubectl), HELM (default .tools/helm, else helm on PATH), TIMEOUT (default 300s),
+#              TAKE_OVER=1: take APIServices another Service backs instead of refusing (replacing
+#              prometheus-adapter by moving its APIServices: docs/migrating-from-prometheus-adapter.md, path B).
 # Exit status: 0 done; 1 a step failed; 2 refused (an APIService belongs to another Service) or bad usage.
 set -euo pipefail
 
@@ -99,6 +101,10 @@ precheck() {
         owner=$($KUBECTL get apiservice "$name" --ignore-not-found -o jsonpath='{.spec.service.namespace}/{.spec.service.name}')
         echo "  ${owner:-(not found)}"
         if [[ -n $owner && $owner != "/" && $owner != "$namespace/$service" ]]; then
+            if [[ ${TAKE_OVER:-} == 1 ]]; then
+                echo "install: TAKE_OVER=1: APIService $name moves from Service $owner to $namespace/$service once the adapter is ready" >&2
+                continue
+            fi
             echo "install: refused: APIService $name is served by Service $owner, not by $namespace/$service." >&2
             echo "  If that adapter should keep it, do not register ours (for external metrics: leave out" >&2
             echo "  components/external-metrics, or adapter.externalMetrics.enabled=false and no rules.external)." >&2

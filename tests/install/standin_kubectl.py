@@ -5,8 +5,8 @@ No kube-apiserver can run on these machines, so this stands in for the commands 
 
 * ``kustomize DIR`` runs the real kubectl;
 * ``apply -f F`` / ``delete -f F`` / ``delete apiservice N… --ignore-not-found`` record the objects in a JSON
-  world file (``$STANDIN_WORLD``: {"objects": {"Kind/namespace/name": object}}), refusing an APIService whose
-  name exists with another Service, as the API would keep only one;
+  world file (``$STANDIN_WORLD``: {"objects": {"Kind/namespace/name": object}}); an apply replaces an existing
+  object, as kubectl apply does (the refusal to take another adapter's APIService is install.sh's);
 * ``get apiservice N --ignore-not-found -o jsonpath=…`` answers ``namespace/name`` of its Service from the world;
 * ``rollout status deployment/D`` succeeds only when that Deployment was applied;
 * ``wait --for=condition=Available apiservice/N…`` succeeds only when each is in the world and the adapter's
@@ -59,11 +59,7 @@ def main(argv):
         return subprocess.call([REAL, *argv])
     if argv[:2] == ["apply", "-f"]:
         for o in objects_of(argv[2]):
-            k = key(o)
-            if o["kind"] == "APIService" and k in objs and objs[k]["spec"]["service"] != o["spec"]["service"]:
-                print(f"stand-in: APIService {o['metadata']['name']} belongs to another Service", file=sys.stderr)
-                return 1
-            objs[k] = o
+            objs[key(o)] = o  # as kubectl apply does: an existing object (an APIService too) is replaced
             print(f"{o['kind'].lower()}/{o['metadata']['name']} configured")
         save(world)
         return 0

@@ -119,6 +119,24 @@ class InstallOrder(unittest.TestCase):
         self.assertEqual([c for c in self.calls() if c["argv"][0] == "apply"], [])
         self.assertEqual(list(self.objects()), ["APIService//v1beta1.external.metrics.k8s.io"])
 
+    def test_take_over_moves_prometheus_adapters_apiservice_after_readyz(self):
+        theirs = dict(KEDA, metadata={"name": "v1beta1.custom.metrics.k8s.io"},
+                      spec=dict(KEDA["spec"], group="custom.metrics.k8s.io",
+                                service={"namespace": "monitoring", "name": "prometheus-adapter"}))
+        self.set_world({"APIService//v1beta1.custom.metrics.k8s.io": theirs})
+        self.assertEqual(self.run_script("install", OVERLAY).returncode, 2)
+        os.environ["TAKE_OVER"] = "1"
+        try:
+            done = self.run_script("install", OVERLAY)
+        finally:
+            os.environ.pop("TAKE_OVER")
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("install: TAKE_OVER=1: APIService v1beta1.custom.metrics.k8s.io moves from Service "
+                      "monitoring/prometheus-adapter to custom-metrics/custom-metrics-adapter once the adapter is ready",
+                      done.stderr)
+        self.assertEqual(self.objects()["APIService//v1beta1.custom.metrics.k8s.io"]["spec"]["service"],
+                         {"name": "custom-metrics-adapter", "namespace": "custom-metrics", "port": 443})
+
     def test_no_apiservices_while_the_adapter_is_not_ready(self):
         broken = os.path.join(self.tmp.name, "unreachable.kubeconfig")
         with open(self.stack.kubeconfig) as f:
