@@ -157,7 +157,7 @@ class AdapterChart(unittest.TestCase):
                           "custom-metrics-adapter-prometheus-adapter-custom-metrics-adapter:pod-reader",
                           "custom-metrics-adapter-prometheus-adapter-custom-metrics-adapter:system:auth-delegator"])
 
-    def test_args_are_flags_of_the_binary(self):
+    def test_nvidia_values_give_these_flags(self):
         _, objects = self.renders["nvidia-triton-values.yaml"]
         args = named(objects, "Deployment")[0]["spec"]["template"]["spec"]["containers"][0]["args"]
         self.assertEqual(args, [
