@@ -5,7 +5,12 @@
 #     manifests/examples/ (triton-hpa, loadbalancing/traefik, loadbalancing/nginx, …), manifests/triton/base,
 #     every manifests/triton/overlays/*/, every topology component manifests/triton/components/*/ on top of the
 #     Triton base, and manifests/monitoring;
+#   * every adapter component manifests/components/*/ renders on top of manifests/base;
 #   * no output contains insecureSkipTLSVerify or --insecure-local-mode;
+#   * issue 18: the base and the overlays register no APIService for external.metrics.k8s.io (opt-in through
+#     manifests/components/external-metrics, which example/external-metrics uses and must register); every
+#     cluster-scoped object of an adapter rendering is named custom-metrics-adapter:… or custom-metrics-adapter-…
+#     (APIServices are named by the API, <version>.<group>; the Namespace custom-metrics is the one exception);
 #   * every APIService of an installable rendering (an overlay) has a non-empty caBundle that decodes to a
 #     PEM certificate, or the cert-manager.io/inject-ca-from annotation naming a Certificate rendered with
 #     it. The base is not installable alone (its APIServices get the CA from an overlay), which is printed;
@@ -81,6 +86,17 @@ for dir in manifests/triton/components/*/; do
         "$up" "$up" "$component" >"$wrapper/kustomization.yaml"
     targets+=("triton/components/$component|triton-component|$wrapper")
 done
+# An adapter component (external-metrics, networkpolicy, cert-manager) on top of the adapter's base.
+for dir in manifests/components/*/; do
+    [[ -f "$dir/kustomization.yaml" ]] || continue
+    component=$(basename "$dir")
+    wrapper="$OUT/adapter-components/$component"
+    mkdir -p "$wrapper"
+    up=$(realpath --relative-to="$wrapper" "$ROOT/manifests")
+    printf 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - %s/base\ncomponents:\n  - %s/components/%s\n' \
+        "$up" "$up" "$component" >"$wrapper/kustomization.yaml"
+    targets+=("components/$component|adapter-component|$wrapper")
+done
 targets+=("monitoring|monitoring|manifests/monitoring")
 (( ${#targets[@]} > 1 )) || fail "no overlays found under manifests/overlays"
 
@@ -94,6 +110,7 @@ for target in "${targets[@]}"; do
     fi
     shown=$dir
     [[ $role == triton-component ]] && shown="manifests/triton/base + manifests/triton/components/${name##*/}"
+    [[ $role == adapter-component ]] && shown="manifests/base + manifests/components/${name##*/}"
     echo "rendered $shown ($(grep -c '^kind:' "$file") objects)"
     # Never in shipped manifests: a bypass of TLS verification or of authentication.
     if grep -n 'insecureSkipTLSVerify' "$file" >&2; then
@@ -148,6 +165,9 @@ TRAEFIK_MIDDLEWARE_TYPES = {
     "stripPrefix", "stripPrefixRegex",
 }
 GPU = "nvidia.com/gpu"
+CLUSTER_SCOPED_KINDS = {"Namespace", "ClusterRole", "ClusterRoleBinding", "APIService", "PriorityClass",
+                        "CustomResourceDefinition", "ValidatingWebhookConfiguration",
+                        "MutatingWebhookConfiguration", "ClusterIssuer", "StorageClass", "PersistentVolume"}
 
 desired, root, workdir = sys.argv[1:4]
 failures = []
@@ -667,7 +687,7 @@ for spec in sys.argv[4:]:
                 else:
                     detail = f"caBundle injected by cert-manager from Certificate {inject}"
                     injected_from.add((ns, cert))
-            elif role == "base":
+            elif role in ("base", "adapter-component"):
                 detail = "no caBundle in the base: an overlay supplies it (base is not installable alone)"
             else:
                 bad(obj, f"neither a non-empty caBundle nor the {INJECT} annotation")
@@ -697,6 +717,27 @@ for spec in sys.argv[4:]:
         failures.append(f"[{name}] v1beta2.custom.metrics.k8s.io must have a higher versionPriority than v1beta1")
     if role == "overlay" and not apiservices:
         failures.append(f"[{name}] an installable overlay without APIServices")
+    # Issue 18: external.metrics.k8s.io only when asked for; our prefix on every cluster-scoped name.
+    external = named(objects, "APIService", "v1beta1.external.metrics.k8s.io")
+    if role in ("base", "overlay") and external:
+        failures.append(f"[{name}] registers v1beta1.external.metrics.k8s.io without being asked: it is opt-in "
+                        f"(manifests/components/external-metrics), since KEDA may own it")
+    if name == "example/external-metrics" and not external:
+        failures.append(f"[{name}] asks for external metrics but registers no v1beta1.external.metrics.k8s.io")
+    adapter_rendering = role in ("base", "overlay", "adapter-component") or any(
+        dig(o, "metadata", "name") == "custom-metrics-adapter" and o.get("kind") == "Deployment" for o in objects)
+    if adapter_rendering:
+        cluster_scoped = [o for o in objects if o.get("kind") in CLUSTER_SCOPED_KINDS]
+        for o in cluster_scoped:
+            n = dig(o, "metadata", "name")
+            if o["kind"] == "APIService" or (o["kind"] == "Namespace" and n == "custom-metrics"):
+                continue
+            if not n.startswith(("custom-metrics-adapter:", "custom-metrics-adapter-")):
+                failures.append(f"[{name}] {o['kind']}/{n}: cluster-scoped names must start with "
+                                f"custom-metrics-adapter: or custom-metrics-adapter- (no collision with another install)")
+        notes.append(f"{len(cluster_scoped)} cluster-scoped object(s), each named custom-metrics-adapter… "
+                     f"(APIServices and the Namespace aside); external.metrics.k8s.io "
+                     f"{'registered' if external else 'not registered'}")
     if role.startswith("triton") and not named(objects, "Deployment", "triton"):
         failures.append(f"[{name}] renders no Deployment triton")
     if role == "triton-base":

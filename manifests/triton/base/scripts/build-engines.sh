@@ -25,7 +25,9 @@
 #
 # The TensorRT-LLM sources (conversion scripts, model templates, fill_template.py) come from $TRTLLM_SRC if
 # set (a checkout baked into the image), otherwise from a sparse, shallow git clone of $TRTLLM_GIT_REF that is
-# cached on the node the same way as the engines.
+# cached on the node the same way as the engines. The checkpoint comes from $HF_CHECKPOINT_DIR if set (a
+# pre-staged Hugging Face snapshot, for clusters without outbound access; HF_REVISION still names it in the cache
+# key), otherwise it is downloaded from the Hugging Face Hub at $HF_REVISION.
 #
 # Configuration: environment variables from the ConfigMap triton-model (manifests/triton/base/kustomization.yaml
 # lists them). For tests, the tools can be replaced: PYTHON, TRTLLM_BUILD, GPU_ARCH (else from nvidia-smi),
@@ -111,23 +113,30 @@ fetch_sources() {
 
 build_engines() {
     local out=$1 work=$1/work
+    local hf=$work/hf
     mkdir -p "$work" "$out/tokenizer"
-    log "downloading $HF_MODEL_ID at revision $HF_REVISION"
-    HF_HUB_DISABLE_TELEMETRY=1 "$PYTHON" - "$HF_MODEL_ID" "$HF_REVISION" "$work/hf" <<'PY'
+    if [[ -n ${HF_CHECKPOINT_DIR:-} ]]; then
+        [[ -f $HF_CHECKPOINT_DIR/config.json ]] || die "HF_CHECKPOINT_DIR $HF_CHECKPOINT_DIR holds no config.json (a Hugging Face snapshot)"
+        log "using the pre-staged checkpoint $HF_CHECKPOINT_DIR (no download)"
+        hf=$HF_CHECKPOINT_DIR
+    else
+        log "downloading $HF_MODEL_ID at revision $HF_REVISION"
+        HF_HUB_DISABLE_TELEMETRY=1 "$PYTHON" - "$HF_MODEL_ID" "$HF_REVISION" "$hf" <<'PY'
 import sys
 from huggingface_hub import snapshot_download
 repo_id, revision, local_dir = sys.argv[1:4]
 snapshot_download(repo_id=repo_id, revision=revision, local_dir=local_dir)
 PY
+    fi
     log "converting to a TensorRT-LLM checkpoint: ${convert_args[*]}"
-    "$PYTHON" "$SRC/$CONVERT_SCRIPT" --model_dir "$work/hf" --output_dir "$work/checkpoint" "${convert_args[@]}"
+    "$PYTHON" "$SRC/$CONVERT_SCRIPT" --model_dir "$hf" --output_dir "$work/checkpoint" "${convert_args[@]}"
     log "building $world engine(s): ${build_args[*]}"
     "$TRTLLM_BUILD" --checkpoint_dir "$work/checkpoint" --output_dir "$out/engines" --workers "$world" "${build_args[@]}"
     local built
     built=$(find "$out/engines" -maxdepth 1 -name 'rank*.engine' | wc -l)
     (( built == world )) || die "trtllm-build wrote $built engine(s), expected TP × PP = $world"
     # The tokenizer and configuration files, without the weights (pre- and postprocessing load the tokenizer).
-    find "$work/hf" -maxdepth 1 -type f ! -name '*.safetensors' ! -name '*.bin' ! -name '*.pt' ! -name '*.pth' \
+    find "$hf" -maxdepth 1 -type f ! -name '*.safetensors' ! -name '*.bin' ! -name '*.pt' ! -name '*.pth' \
         ! -name '*.gguf' -exec cp -t "$out/tokenizer" {} +
     rm -rf "$work"
     {
