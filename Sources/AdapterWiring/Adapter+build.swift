@@ -14,8 +14,8 @@ import ServiceLifecycle
 /// directory, authentication, the rules, the provider and the HTTPS application. Tests call it with
 /// port 0, as the executable does with its flags.
 ///
-/// Everything that can fail on bad input (kubeconfig, pods file, rules file) fails here, before anything
-/// runs, and the clients made so far are closed.
+/// Everything that can fail on bad input (kubeconfig, pods file) fails here, before anything runs, and the
+/// clients made so far are closed; the rules file was read and validated with the configuration.
 ///
 /// - Throws: `SettingsError` for a file that cannot be used; the underlying error for anything else.
 public func buildAdapter(configuration: AdapterConfiguration, logger: Logger) async throws -> Adapter {
@@ -41,7 +41,7 @@ public func buildAdapter(configuration: AdapterConfiguration, logger: Logger) as
                 interval: configuration.tlsReloadInterval, logger: logger
             ))
         }
-        let rules = try await configuration.rules.ruleSource(listing: prometheus, logger: logger, metricsFactory: factory)
+        let rules = await RuleFile.source(configuration.rules, listing: prometheus, logger: logger, metricsFactory: factory)
         services += rules.services
         let provider = PrometheusMetricsProvider(
             rules: rules.store, prometheus: prometheus, pods: pods, logger: logger, metricsFactory: factory,

@@ -24,8 +24,9 @@ public struct AdapterConfiguration: Sendable {
     public var tlsReloadInterval: Duration
     public var auth: Auth
     public var shutdownTimeout: Duration
-    /// Which rules to serve; loaded by `buildAdapter` (prometheus-adapter's format needs Prometheus).
-    public var rules: RuleOptions
+    /// The `--config` file, read and validated; nil for the built-in rule. `buildAdapter` serves it
+    /// (prometheus-adapter's format discovers its metrics from Prometheus).
+    public var rules: RuleFile?
     public var prometheus: PrometheusClientConfiguration
     /// Pods from this file instead of the Kubernetes API (`--pods-file`).
     public var podsFile: String?
@@ -37,7 +38,8 @@ public struct AdapterConfiguration: Sendable {
     /// - Parameter serving: false for tools (`explain`) that use the flags but serve nothing: no
     ///   certificate is loaded or generated.
     public init(_ options: ServerOptions, serving: Bool = true) throws {
-        rules = options.rules
+        // The rules file first: a mistake in it is the likeliest, and the message names rule and field.
+        rules = try options.rules.load()
         let certificate: ServingCertificate?
         (certificate, certificateFiles) = try Self.certificate(options, serving: serving)
         certificateSource = certificate?.source ?? "none"

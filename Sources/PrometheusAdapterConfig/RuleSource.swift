@@ -25,31 +25,31 @@ public final class RuleSource: Sendable {
         reloader = nil
     }
 
-    /// Loads `path` and, for prometheus-adapter's format, discovers its metrics once; `services` then
-    /// keep them current.
+    /// Serves the rules of `file`, read from `path`; for prometheus-adapter's format, discovers its
+    /// metrics once. `services` then keep them current.
     ///
     /// - Parameters:
-    ///   - path: The `--config` file.
+    ///   - file: The parsed `--config` file (`ConfigurationFile.load(path:)`).
+    ///   - path: Where it was read, re-read every `reloadInterval`.
     ///   - listing: Lists series for discovery (the Prometheus client).
     ///   - relistInterval: `--metrics-relist-interval`.
     ///   - reloadInterval: `--config-reload-interval`.
-    /// - Throws: `RuleError` naming the file, the rule and the field.
     public init(
+        file: ConfigurationFile,
         path: String,
         listing: any PrometheusSeriesListing,
         relistInterval: Duration,
         reloadInterval: Duration,
         logger: Logger,
         metricsFactory: any MetricsFactory = MetricsSystem.factory
-    ) async throws(RuleError) {
-        let file = try ConfigurationFile.load(path: path)
+    ) async {
         origin = path
         switch file {
         case .native(let rules):
             store = RuleStore(rules)
             relister = nil
         case .prometheusAdapter(let config):
-            store = RuleStore(try RuleSet(rules: []))
+            store = RuleStore(RuleSet(accepting: []) { _, _ in })
             let relister = SeriesRelister(
                 config: config, store: store, listing: listing, interval: relistInterval, logger: logger, metricsFactory: metricsFactory
             )

@@ -60,7 +60,7 @@ struct ExplainCommand: AsyncParsableCommand {
         }
         defer { cacheTask?.cancel() }
         // Either format; prometheus-adapter's discovers its metrics once, as the server does at start.
-        let rules = try await settings.rules.ruleSource(listing: prometheus, logger: logger)
+        let rules = await RuleFile.source(settings.rules, listing: prometheus, logger: logger)
         let provider = PrometheusMetricsProvider(rules: rules.store, prometheus: prometheus, pods: pods, logger: logger)
         if case .selection(_, _, let namespace?, _, _) = request { await waitForPods(pods, namespace: namespace) }
         if case .object(_, let object, _) = request, let namespace = object.namespace { await waitForPods(pods, namespace: namespace) }

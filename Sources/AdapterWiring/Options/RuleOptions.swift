@@ -18,6 +18,20 @@ public struct RuleOptions: ParsableArguments, Sendable {
 
     public init() {}
 
+    /// The rules file these flags name, read and validated, with its intervals; nil for the built-in rule.
+    ///
+    /// - Throws: `SettingsError` naming the flag, file, rule and field.
+    public func load() throws(SettingsError) -> RuleFile? {
+        let relist = try DurationFlag.parse(metricsRelistInterval, flag: "--metrics-relist-interval")
+        let reload = try DurationFlag.parse(configReloadInterval, flag: "--config-reload-interval")
+        guard let config else { return nil }
+        do {
+            return RuleFile(path: config, content: try ConfigurationFile.load(path: config), relistInterval: relist, reloadInterval: reload)
+        } catch {
+            throw SettingsError("--config \(error.message)")
+        }
+    }
+
     /// The rules these flags name, loaded (and, for prometheus-adapter's format, discovered once).
     ///
     /// - Throws: `SettingsError` naming the flag, file, rule and field.
@@ -26,15 +40,28 @@ public struct RuleOptions: ParsableArguments, Sendable {
         logger: Logger,
         metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) async throws(SettingsError) -> RuleSource {
-        let relist = try DurationFlag.parse(metricsRelistInterval, flag: "--metrics-relist-interval")
-        let reload = try DurationFlag.parse(configReloadInterval, flag: "--config-reload-interval")
-        guard let config else { return RuleSource() }
-        do {
-            return try await RuleSource(path: config, listing: listing, relistInterval: relist, reloadInterval: reload, logger: logger,
-                metricsFactory: metricsFactory
-            )
-        } catch {
-            throw SettingsError("--config \(error.message)")
-        }
+        await RuleFile.source(try load(), listing: listing, logger: logger, metricsFactory: metricsFactory)
+    }
+}
+
+/// A `--config` file, read and validated, with the intervals it is relisted and reloaded at.
+public struct RuleFile: Sendable {
+    public var path: String
+    public var content: ConfigurationFile
+    public var relistInterval: Duration
+    public var reloadInterval: Duration
+
+    /// The rule source serving `file`, or the built-in rule when there is none.
+    public static func source(
+        _ file: RuleFile?,
+        listing: any PrometheusSeriesListing,
+        logger: Logger,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
+    ) async -> RuleSource {
+        guard let file else { return RuleSource() }
+        return await RuleSource(
+            file: file.content, path: file.path, listing: listing, relistInterval: file.relistInterval,
+            reloadInterval: file.reloadInterval, logger: logger, metricsFactory: metricsFactory
+        )
     }
 }
