@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing with libFuzzer: CustomMetricsAPI's label selectors, request paths and quantities,
-# and the GoTemplate module's templates and regular expressions.
+# the GoTemplate module's templates and regular expressions, and PrometheusClient's VectorDecoder.
 #
 # Each target in fuzz/ is compiled with its module's sources into one binary (swiftc -sanitize=fuzzer,address,
 # no SwiftPM), then run for FUZZ_SECONDS (default 30) from a scratch corpus seeded by fuzz/corpus/<target>.
 # A target traps when an invariant breaks; the script then prints the reproducer and exits non-zero.
 #
-# Usage: scripts/fuzz.sh [target...]        targets: selector path quantity template (default: all)
+# Usage: scripts/fuzz.sh [target...]        targets: selector path quantity template vector (default: all)
 # Environment: FUZZ_SECONDS (30), SWIFTC (swiftc on PATH, else /opt/swift/usr/bin/swiftc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${FUZZ_SECONDS:-30}"
 build=.build-fuzz
-all_targets=(selector path quantity template)
+all_targets=(selector path quantity template vector)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 
@@ -51,10 +51,16 @@ trap 'rm -rf "$scratch"' EXIT
 
 # The module a target fuzzes, and the support files it needs (the template target needs no Kubernetes names).
 sources_for() {
+    extra_flags=()
     case "$1" in
         template)
             module_sources=(Sources/GoTemplate/*.swift)
             support_sources=(fuzz/Support/FuzzInput.swift fuzz/Support/Invariant.swift fuzz/Support/SplitMix64.swift)
+            ;;
+        vector)
+            module_sources=(Sources/PrometheusClient/VectorDecoder.swift Sources/MetricRules/PrometheusQuerying.swift)
+            support_sources=(fuzz/Support/FuzzInput.swift fuzz/Support/Invariant.swift fuzz/Support/SplitMix64.swift)
+            extra_flags=(-D FUZZING)
             ;;
         *)
             module_sources=(Sources/CustomMetricsAPI/*.swift)
@@ -76,7 +82,7 @@ build_target() {
     fi
     echo "==> building $name"
     "$swiftc" -swift-version 6 -sanitize=fuzzer,address -parse-as-library -O "${linker[@]}" \
-        -module-name "$(tr -d -c "[:alnum:]" <<<"$name")Fuzz" "${module_sources[@]}" "${support_sources[@]}" "$entry" -o "$binary"
+        "${extra_flags[@]}" -module-name "$(tr -d -c "[:alnum:]" <<<"$name")Fuzz" "${module_sources[@]}" "${support_sources[@]}" "$entry" -o "$binary"
 }
 
 # Prints what libFuzzer left behind for a failed run: the error, the stack, the input.

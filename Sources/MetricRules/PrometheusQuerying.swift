@@ -1,5 +1,3 @@
-import CustomMetricsAPI
-
 /// What the domain needs from Prometheus: one instant query, answered as a vector.
 ///
 /// Any Prometheus-compatible API (Thanos, Mimir, VictoriaMetrics) can stand behind it.
@@ -48,25 +46,6 @@ public struct PrometheusQueryError: Error, Sendable, Hashable, CustomStringConve
     }
 
     public var description: String { "\(kind.rawValue): \(detail)" }
-}
-
-extension PrometheusQueryError {
-    /// The error a client sees: a stable code and a message that names the metric but never the query,
-    /// URL or upstream body (those stay in `detail`, for logs).
-    public func metricsError(metric: String) -> MetricsError {
-        switch kind {
-        case .unreachable:
-            MetricsError(.serviceUnavailable, "unable to fetch metric \(metric): Prometheus is unreachable")
-        case .timeout:
-            MetricsError(.serviceUnavailable, "unable to fetch metric \(metric): the Prometheus query timed out")
-        case .rejected:
-            MetricsError(.internalError, "unable to fetch metric \(metric): Prometheus rejected the query")
-        case .malformedResponse:
-            MetricsError(.internalError, "unable to fetch metric \(metric): Prometheus sent an answer that could not be used")
-        case .overloaded:
-            MetricsError(.tooManyRequests, "unable to fetch metric \(metric): too many Prometheus queries are waiting; retry later")
-        }
-    }
 }
 
 /// What series discovery needs from Prometheus: the label sets of the series a selector matches.

@@ -43,7 +43,17 @@ enum PrometheusResponse {
         }
     }
 
+    /// The samples of an instant query's answer: read straight from the bytes on the hot path
+    /// (`VectorDecoder`), or, for anything else, decoded fully so that the error says what was wrong.
     static func decode(status: UInt, body: ByteBuffer) throws(PrometheusQueryError) -> [InstantSample] {
+        if (200..<300).contains(status), let samples = body.withUnsafeReadableBytes(VectorDecoder.decode) {
+            return samples
+        }
+        return try decodeFully(status: status, body: body)
+    }
+
+    /// `decode` with `JSONDecoder`: every error envelope and malformed answer is named.
+    static func decodeFully(status: UInt, body: ByteBuffer) throws(PrometheusQueryError) -> [InstantSample] {
         let data = try successData(Envelope.self, status: status, body: body)
         guard data.resultType == "vector" else {
             throw PrometheusQueryError(.malformedResponse, "result type \"\(data.resultType)\" where a vector was expected")

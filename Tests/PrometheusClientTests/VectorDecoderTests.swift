@@ -1,0 +1,68 @@
+import Foundation
+import MetricRules
+import NIOCore
+import Testing
+
+@testable import PrometheusClient
+
+/// The hot path's decoder agrees with the full `JSONDecoder` path on the real Prometheus' bytes and on
+/// every shape the API allows, and declines what it does not read (the full path then names the error).
+@Suite("VectorDecoder: the vector answer read straight from its bytes")
+struct VectorDecoderTests {
+    static func fast(_ text: String) -> [InstantSample]? {
+        Array(text.utf8).withUnsafeBytes { VectorDecoder.decode($0) }
+    }
+
+    static func full(_ text: String) throws -> [InstantSample] {
+        try PrometheusResponse.decodeFully(status: 200, body: ByteBuffer(string: text))
+    }
+
+    /// Answers of Prometheus 2.42 to the adapter's queries, captured from the real binary.
+    @Test(arguments: ["vector-ratio", "vector-nan", "vector-series", "vector-empty"])
+    func realPrometheusAnswers(name: String) throws {
+        let url = try #require(Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures"))
+        let text = try String(contentsOf: url, encoding: .utf8)
+        let fast = try #require(Self.fast(text))
+        #expect(fast == (try Self.full(text)))
+    }
+
+    @Test func readsEveryDetailOfASample() throws {
+        let text = #"""
+            { "status" : "success", "warnings": ["w"], "data": { "result": [
+              {"value": [1795000000.5, "+Inf"], "metric": {"pod": "a\"b\\c\/d\u00e9\ud83d\ude00\n", "__name__": "x"}}
+            ], "resultType": "vector", "stats": {"timings": {"evalTotalTime": 1e-3}} }, "infos": null }
+            """#
+        #expect(Self.fast(text) == [
+            InstantSample(labels: ["pod": "a\"b\\c/d\u{e9}\u{1F600}\n", "__name__": "x"], timestamp: 1_795_000_000.5, value: "+Inf"),
+        ])
+        #expect(Self.fast(text) == (try Self.full(text)))
+    }
+
+    @Test(arguments: [
+        #"{"status":"error","errorType":"bad_data","error":"parse error"}"#,
+        #"{"status":"success","data":{"resultType":"matrix","result":[]}}"#,
+        #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,2]}]}}"#,
+        #"{"status":"success","status":"success","data":{"resultType":"vector","result":[]}}"#,
+        #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":"1","a":"2"},"value":[1,"2"]}]}}"#,
+        #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[01,"2"]}]}}"#,
+        #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":"\ud800"},"value":[1,"2"]}]}}"#,
+        #"{"status":"success","data":{"resultType":"vector","result":[]}} trailing"#,
+        #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"2",3]}]}}"#,
+        "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{\"a\":\"\u{1}\"},\"value\":[1,\"2\"]}]}}",
+    ])
+    func declinesWhatItDoesNotRead(text: String) {
+        #expect(Self.fast(text) == nil)
+    }
+
+    @Test func invalidUTF8IsDeclined() {
+        let bytes: [UInt8] = Array(#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":""#.utf8)
+            + [0xFF] + Array(#""},"value":[1,"2"]}]}}"#.utf8)
+        #expect(bytes.withUnsafeBytes { VectorDecoder.decode($0) } == nil)
+    }
+
+    @Test func nullResultIsEmpty() throws {
+        let text = #"{"status":"success","data":{"resultType":"vector","result":null}}"#
+        #expect(Self.fast(text) == [])
+        #expect(try Self.full(text) == [])
+    }
+}
