@@ -13,6 +13,8 @@ extension PrometheusQueryError {
             MetricsError(.internalError, "unable to fetch metric \(metric): Prometheus rejected the query")
         case .malformedResponse:
             MetricsError(.internalError, "unable to fetch metric \(metric): Prometheus sent an answer that could not be used")
+        case .unauthorized:
+            MetricsError(.internalError, "unable to fetch metric \(metric): Prometheus refused the adapter's credentials (authentication towards Prometheus failed)")
         case .overloaded:
             MetricsError(.tooManyRequests, "unable to fetch metric \(metric): too many Prometheus queries are waiting; retry later")
         }

@@ -35,6 +35,9 @@ public struct PrometheusQueryError: Error, Sendable, Hashable, CustomStringConve
         case malformedResponse
         /// Not sent: too many queries were running for longer than a request may wait.
         case overloaded
+        /// The store refused the adapter's credentials (HTTP 401 or 403): a token, password, client
+        /// certificate or tenant to fix, not a query.
+        case unauthorized
     }
 
     public let kind: Kind

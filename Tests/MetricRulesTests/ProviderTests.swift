@@ -97,6 +97,7 @@ struct ProviderTests {
         (.rejected, 500, "unable to fetch metric triton:queue_compute:ratio: Prometheus rejected the query"),
         (.malformedResponse, 500, "unable to fetch metric triton:queue_compute:ratio: Prometheus sent an answer that could not be used"),
         (.overloaded, 429, "unable to fetch metric triton:queue_compute:ratio: too many Prometheus queries are waiting; retry later"),
+        (.unauthorized, 500, "unable to fetch metric triton:queue_compute:ratio: Prometheus refused the adapter's credentials (authentication towards Prometheus failed)"),
     ])
     func backendFailuresNeverBecomeValues(kind: PrometheusQueryError.Kind, code: Int, message: String) async {
         let (provider, _) = Self.provider(.failure(PrometheusQueryError(kind, "http://prometheus:9090 secret detail")))

@@ -123,6 +123,9 @@ struct PrometheusHTTPClientTests {
         (200, "{not json", .malformedResponse, "undecodable answer (HTTP 200)"),
         (200, #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,2]}]}}"#, .malformedResponse, "undecodable answer (HTTP 200)"),
         (200, #"{"status":"success"}"#, .malformedResponse, #"status "success" without data"#),
+        (401, "Unauthorized", .unauthorized, "HTTP 401: the credentials were refused: Unauthorized"),
+        (403, #"{"status":"error","errorType":"forbidden","error":"no org id"}"#, .unauthorized,
+         #"HTTP 403: the credentials were refused: {"status":"error","errorType":"forbidden","error":"no org id"}"#),
     ])
     func failures(status: Int, body: String, kind: PrometheusQueryError.Kind, detail: String) async throws {
         let prometheus = ScriptedPrometheus(status: status, body: body)
