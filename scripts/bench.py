@@ -380,7 +380,7 @@ def add_pods(stack, pods):
     """
     for pod in pods:
         spec = {k: pod[k] for k in ("namespace", "name", "labels")}
-        client = bl.KeepAliveClient(stack.standin_port)
+        client = bl.KeepAliveClient(stack.standin_port, context=stack.standin_ssl_context())
         status, body, _ = client.request("POST", "/_control/pods", json.dumps(spec).encode(),
                                          {"Content-Type": "application/json"})
         client.close()

@@ -38,9 +38,7 @@ import threading
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from e2e_stack import (  # noqa: E402 - after the sys.path tweak on purpose
+from tests.support.e2e_stack import (
     GROUP, METRIC, Stack, adapter_bin, metric_sum, missing_tools, parse_quantity_milli, wait_for)
 
 NS = "team-a"

@@ -13,9 +13,7 @@ import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from e2e_stack import GROUP, METRIC, Stack, adapter_bin, wait_for  # noqa: E402
+from tests.support.e2e_stack import GROUP, METRIC, Stack, adapter_bin, wait_for
 
 NS = "team-a"
 

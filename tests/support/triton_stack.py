@@ -28,13 +28,8 @@ import sys
 import threading
 import urllib.parse
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from e2e_stack import (  # noqa: E402 - after the sys.path tweak on purpose
-    REPO, SCRIPTS, Abort, Proc, Stack, free_port, missing_tools, wait_for)
-
-TRITON_SERVER = os.path.join(SCRIPTS, "triton_server.py")
-TRITON_LOAD = os.path.join(SCRIPTS, "triton_load.py")
+from tests.support import REPO, module_argv
+from tests.support.e2e_stack import Abort, Proc, Stack, free_port, missing_tools, wait_for
 INSTALL_HINT = "run `bash scripts/install-triton.sh` (or set TRITON_PYTHON to a Python with nvidia-pytriton)"
 
 
@@ -122,7 +117,7 @@ class TritonStack(Stack):
             name = pod["name"]
             port_files[name] = os.path.join(self.workdir, f"triton-{name}.json")
             proc = Proc(f"triton-{name}", [
-                triton_python(), TRITON_SERVER, "--model-name", self.model_name,
+                *module_argv("triton_server", triton_python()), "--model-name", self.model_name,
                 "--compute-ms", str(pod.get("compute_ms", 100)), "--port-file", port_files[name]],
                 os.path.join(self.logdir, f"triton-{name}.log"), env=env)
             self.procs[f"triton-{name}"] = proc
@@ -145,7 +140,7 @@ class TritonStack(Stack):
     def start_load(self, pod_name, concurrency=1, rate=None, duration=600):
         """Run triton_load.py against one pod until ``stop_load`` (or ``duration`` seconds)."""
         info = self.tritons[pod_name]
-        argv = [sys.executable, TRITON_LOAD, "--url", f"http://127.0.0.1:{info['http']}", "--model", self.model_name,
+        argv = [*module_argv("triton_load"), "--url", f"http://127.0.0.1:{info['http']}", "--model", self.model_name,
                 "--concurrency", str(concurrency), "--duration", str(duration)]
         if rate is not None:
             argv += ["--rate", str(rate)]

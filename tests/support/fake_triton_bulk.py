@@ -32,8 +32,10 @@ import signal
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
+
+from tests.support.httpserver import LoopbackServer, serve_until_signal, write_atomic
 
 EXPORTED = (
     ("nv_inference_request_success", "Number of successful inference requests, all batch sizes",
@@ -50,13 +52,6 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 def log(msg):
     print(f"fake_triton_bulk: {msg}", file=sys.stderr, flush=True)
-
-
-def write_atomic(path, text):
-    tmp = f"{path}.tmp.{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def escape_label(value):
@@ -166,15 +161,6 @@ def make_handler(registry):
     return Handler
 
 
-class QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        if isinstance(sys.exc_info()[1], OSError):
-            return
-        super().handle_error(request, client_address)
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--pods", required=True, help="PODS.json (namespace, name, models with rates)")
@@ -191,21 +177,12 @@ def main(argv=None):
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log(f"cannot read pods file {args.pods}: {exc}")
         return 2
-    server = QuietServer(("127.0.0.1", args.port), make_handler(registry))
+    server = LoopbackServer(("127.0.0.1", args.port), make_handler(registry))
     port = server.server_address[1]
     if args.prometheus_config:
         write_atomic(args.prometheus_config, prometheus_config(port, args.scrape_interval))
-    write_atomic(args.port_file, f"{port}\n")
     log(f"serving {count} series per metric on 127.0.0.1:{port}/metrics")
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
-    while not stop.wait(1.0):
-        registry.maybe_reload()
-    server.shutdown()
-    server.server_close()
-    return 0
+    return serve_until_signal(server, args.port_file, idle=registry.maybe_reload, tick=1.0)
 
 
 if __name__ == "__main__":

@@ -27,8 +27,10 @@ import signal
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import unquote, urlsplit
+
+from tests.support.httpserver import LoopbackServer, serve_until_signal, write_atomic
 
 # Exported counters in exposition order, with Triton's own HELP texts.
 METRICS = (
@@ -62,14 +64,6 @@ PROCESS_START = time.monotonic()
 def log(msg):
     """Diagnostics go to stderr, prefixed so mixed test output stays readable."""
     print(f"fake_triton: {msg}", file=sys.stderr, flush=True)
-
-
-def write_atomic(path, text):
-    """Write via temp file + rename so readers never see a partial file."""
-    tmp = f"{path}.tmp.{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def escape_label(value):
@@ -288,18 +282,6 @@ def make_handler(registry, verbose):
     return TritonMetricsHandler
 
 
-class QuietServer(ThreadingHTTPServer):
-    """Threaded server that does not print tracebacks for dropped clients."""
-
-    daemon_threads = True
-    request_queue_size = 1024
-
-    def handle_error(self, request, client_address):
-        if isinstance(sys.exc_info()[1], OSError):
-            return
-        super().handle_error(request, client_address)
-
-
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--pods", required=True, help="PODS.json with namespaces, pods and model rates")
@@ -334,27 +316,16 @@ def main(argv=None):
         log(f"cannot read pods file {args.pods}: {exc}")
         return 2
 
-    server = QuietServer(("127.0.0.1", args.port), make_handler(registry, args.verbose))
+    server = LoopbackServer(("127.0.0.1", args.port), make_handler(registry, args.verbose), queue_size=1024)
     port_holder["port"] = server.server_address[1]
     with registry.lock:
         keys = sorted(registry.pods)
     write_sd(keys)
     if args.prometheus_config:
         write_atomic(args.prometheus_config, prometheus_config(args.sd_file, args.scrape_interval))
-    # The port file is written last: its presence means everything is ready.
-    write_atomic(args.port_file, f"{port_holder['port']}\n")
-
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
-    # The main thread doubles as the pods-file poller so the SD file follows
-    # the pods file even when nothing is scraping.
-    while not stop.wait(1.0):
-        registry.maybe_reload()
-    server.shutdown()
-    server.server_close()
-    return 0
+    # The port file is written last: its presence means everything is ready.  The main thread
+    # doubles as the pods-file poller so the SD file follows the pods file even when nothing scrapes.
+    return serve_until_signal(server, args.port_file, idle=registry.maybe_reload, tick=1.0)
 
 
 if __name__ == "__main__":
