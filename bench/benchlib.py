@@ -1,8 +1,8 @@
 """Shared pieces of scripts/bench.py and scripts/soak.py.
 
-``BulkStack`` is the end-to-end stack of ``tests/integration/e2e_stack.py`` (real Prometheus, the
-Kubernetes API stand-in, the adapter) with ``scripts/fake_triton_bulk.py`` in place of
-``scripts/fake_triton.py``: every simulated pod's series come from one scrape target, so 10,000
+``BulkStack`` is the end-to-end stack of ``tests/support/e2e_stack.py`` (real Prometheus, the
+Kubernetes API stand-in, the adapter) with ``tests/support/fake_triton_bulk.py`` in place of
+``tests/support/fake_triton.py``: every simulated pod's series come from one scrape target, so 10,000
 pods cost one scrape instead of 10,000.  The stand-in may list fewer pods than have series (the
 benchmark adds pods later; the soak deletes pods whose series stay in Prometheus on purpose).
 

@@ -12,7 +12,7 @@
     (`nginx -s reload`), Prometheus' file_sd targets and the stand-in's pods, and writes the number of
     ready replicas into the controller's --replicas-file.
 
-Every part is the real one except the Kubernetes API server (``scripts/kube_standin.py`` speaks its
+Every part is the real one except the Kubernetes API server (``tests/support/kube_standin.py`` speaks its
 wire format) and the Deployment (this script). The controller is ``custom-metrics-adapter
 hpa-controller``: every sync period it asks the adapter exactly what the HPA asks
 (``/apis/custom.metrics.k8s.io/v1beta2/namespaces/<ns>/pods/%2A/triton:queue_compute:ratio

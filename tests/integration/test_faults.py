@@ -2,7 +2,7 @@
 """Fault tests: what the HPA gets when Prometheus or the Kubernetes API misbehaves, and recovery.
 
 One stack (e2e_stack.py) is shared by every test in this file: fake_triton, a real Prometheus
-scraping it every second, ``scripts/prometheus_fault_proxy.py`` between the adapter and that
+scraping it every second, ``tests/support/prometheus_fault_proxy.py`` between the adapter and that
 Prometheus, the Kubernetes API stand-in and the adapter binary (``$ADAPTER_BIN`` or
 ``.build/debug/custom-metrics-adapter``).  Every fault is reversible, so each test injects one,
 checks the exact answer (HTTP status and the whole ``Status`` object), checks that the adapter's
@@ -10,7 +10,7 @@ own ``/metrics`` counted it, ends the fault and checks that the adapter recovers
 a bounded wait, without being restarted.
 
 * ``PrometheusFaults``: slow, erroring, malformed, truncated, non-finite and matrix answers through
-  ``scripts/prometheus_fault_proxy.py``; Prometheus (and then its address) going away and back.
+  ``tests/support/prometheus_fault_proxy.py``; Prometheus (and then its address) going away and back.
 * ``KubernetesFaults``: the stand-in stopped and started again on its port (with versions going on
   from above the old ones, as a restarted kube-apiserver does), watches broken, 410 Expired in a
   watch stream and as an HTTP answer, lists answering 500 (on a relist and at the adapter's start).
