@@ -15,10 +15,11 @@ import sys
 import time
 import unittest
 
-from tests.support.e2e_stack import GROUP, METRIC, Stack, adapter_bin, wait_for
+from tests.support.e2e_stack import GROUP, METRIC, Stack, adapter_bin, expected_milli, parse_quantity_milli, wait_for
 from tests.support.kubelet_volume import KubeletVolume
 
 NS = "team-a"
+TOLERANCE = 2  # milli-units: counters are floored integers, scrapes jitter (as in test_end_to_end)
 
 
 def _model(name, queue, compute):
@@ -77,6 +78,13 @@ class Tools(unittest.TestCase):
             self.assertRegex(verdicts["triton-0"], r"^kept \d+m$")
             self.assertRegex(verdicts["triton-1"], r"^kept \d+m$")
             self.assertRegex(lines[-1], r"^answer:      200 MetricValueList with 2 items: triton-0=\d+m, triton-1=\d+m$")
+            # The values are known (1500m and 2500m from the pods' rates): the verdicts and the answer carry them.
+            answer = dict(item.split("=") for item in lines[-1].split(": ", 2)[2].split(", "))
+            for pod in PODS["pods"][:2]:
+                want = expected_milli(pod)
+                kept = parse_quantity_milli(verdicts[pod["name"]].split()[1])
+                self.assertLessEqual(abs(kept - want), TOLERANCE, f"{pod['name']}: {verdicts[pod['name']]}, want {want}m")
+                self.assertEqual(parse_quantity_milli(answer[pod["name"]]), kept, lines[-1])
         finally:
             self.stack.delete_pod(NS, "triton-9")
             self.stack.delete_pod(NS, "triton-8")
