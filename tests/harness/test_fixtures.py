@@ -1237,6 +1237,7 @@ class KubeStandinShutdownTest(unittest.TestCase):
                 self.assertEqual(stream.ended, "clean")
                 stream.close()
                 self.assertEqual(proc.wait(5), 0)
+                # Budget: the stand-in lets open watches end for at most 2 s, then exits; +1 s margin.
                 self.assertLess(time.monotonic() - started, 3.0)
             finally:
                 stop_process(proc)
