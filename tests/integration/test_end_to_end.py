@@ -17,7 +17,6 @@ restore the state they changed.
 
 import datetime
 import json
-import os
 import re
 import signal
 import sys

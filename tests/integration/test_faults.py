@@ -30,7 +30,6 @@ Run from the repository root (standard library only, ~1 minute)::
 
 import datetime
 import json
-import os
 import signal
 import subprocess
 import sys

@@ -11,8 +11,6 @@
 
 import os
 import subprocess
-import sys
-import time
 import unittest
 
 from tests.support.e2e_stack import GROUP, METRIC, Stack, adapter_bin, expected_milli, parse_quantity_milli, wait_for

@@ -23,7 +23,6 @@ is a FAILURE, never a skip.  About 35 s; run from the repository root::
 import datetime
 import json
 import math
-import os
 import signal
 import sys
 import time

@@ -28,7 +28,6 @@ import json
 import math
 import os
 import re
-import signal
 import sys
 import threading
 import time

@@ -39,8 +39,6 @@ Standard library only.  Usage::
 import argparse
 import http.client
 import json
-import os
-import signal
 import socket
 import struct
 import sys

@@ -24,7 +24,6 @@ import http.client
 import json
 import os
 import subprocess
-import sys
 import threading
 import urllib.parse
 
