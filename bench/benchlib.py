@@ -1,8 +1,8 @@
 """Shared pieces of scripts/bench.py and scripts/soak.py.
 
-``BulkStack`` is the end-to-end stack of ``tests/integration/e2e_stack.py`` (real Prometheus, the
-Kubernetes API stand-in, the adapter) with ``scripts/fake_triton_bulk.py`` in place of
-``scripts/fake_triton.py``: every simulated pod's series come from one scrape target, so 10,000
+``BulkStack`` is the end-to-end stack of ``tests/support/e2e_stack.py`` (real Prometheus, the
+Kubernetes API stand-in, the adapter) with ``tests/support/fake_triton_bulk.py`` in place of
+``tests/support/fake_triton.py``: every simulated pod's series come from one scrape target, so 10,000
 pods cost one scrape instead of 10,000.  The stand-in may list fewer pods than have series (the
 benchmark adds pods later; the soak deletes pods whose series stay in Prometheus on purpose).
 
@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import re
+import ssl
 import subprocess
 import sys
 import time
@@ -24,12 +25,11 @@ import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+sys.path.insert(0, REPO)  # the test-support package lives under tests/support
 
-import e2e_stack  # noqa: E402  (after the path tweak)
-from e2e_stack import Abort, Proc, Stack, free_port, wait_for  # noqa: E402,F401
+from tests.support import e2e_stack, module_argv  # noqa: E402  (after the path tweak)
+from tests.support.e2e_stack import Abort, Proc, Stack, free_port, wait_for  # noqa: E402,F401
 
-FAKE_TRITON_BULK = os.path.join(REPO, "scripts", "fake_triton_bulk.py")
 GROUP = e2e_stack.GROUP
 METRIC = e2e_stack.METRIC
 TOKEN = Stack.auth_token
@@ -76,7 +76,7 @@ class BulkStack(Stack):
             json.dump(self.series_pods, f)
         port_file = os.path.join(self.workdir, "fake_triton.port")
         proc = self._spawn("fake_triton", [
-            sys.executable, FAKE_TRITON_BULK, "--pods", self.series_file, "--port", "0",
+            *module_argv("fake_triton_bulk"), "--pods", self.series_file, "--port", "0",
             "--port-file", port_file, "--prometheus-config", self.prom_config,
             "--scrape-interval", self.scrape_interval])
         self.triton_port = self._wait_port_file(proc, port_file, 30)
@@ -115,7 +115,11 @@ class BulkStack(Stack):
         return self._context()
 
     def standin_client(self):
-        return http.client.HTTPConnection("127.0.0.1", self.standin_port, timeout=30)
+        return self.standin_connection(timeout=30)
+
+    def standin_ssl_context(self):
+        """Trusts the stand-in's CA (it serves HTTPS, as kube-apiserver does)."""
+        return ssl.create_default_context(cafile=self.standin_ca_file)
 
 
 def wait_ready(proc, port, context, timeout, interval=0.005):

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark of custom-metrics-adapter against baselines measured in the same run.
 
-Starts, on 127.0.0.1 only and in a temp dir: scripts/fake_triton_bulk.py (simulated Triton pods,
+Starts, on 127.0.0.1 only and in a temp dir: tests/support/fake_triton_bulk.py (simulated Triton pods,
 every pod's series from one scrape target), a real Prometheus, the Kubernetes API stand-in, and
 two adapters (a release build unless $ADAPTER_BIN is given; scripts/bench.sh builds it):
 
@@ -380,7 +380,7 @@ def add_pods(stack, pods):
     """
     for pod in pods:
         spec = {k: pod[k] for k in ("namespace", "name", "labels")}
-        client = bl.KeepAliveClient(stack.standin_port)
+        client = bl.KeepAliveClient(stack.standin_port, context=stack.standin_ssl_context())
         status, body, _ = client.request("POST", "/_control/pods", json.dumps(spec).encode(),
                                          {"Content-Type": "application/json"})
         client.close()

@@ -12,7 +12,7 @@
     (`nginx -s reload`), Prometheus' file_sd targets and the stand-in's pods, and writes the number of
     ready replicas into the controller's --replicas-file.
 
-Every part is the real one except the Kubernetes API server (``scripts/kube_standin.py`` speaks its
+Every part is the real one except the Kubernetes API server (``tests/support/kube_standin.py`` speaks its
 wire format) and the Deployment (this script). The controller is ``custom-metrics-adapter
 hpa-controller``: every sync period it asks the adapter exactly what the HPA asks
 (``/apis/custom.metrics.k8s.io/v1beta2/namespaces/<ns>/pods/%2A/triton:queue_compute:ratio
@@ -57,15 +57,16 @@ import sys
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "integration"))
+# A command a user runs: the one line that makes the test-support package importable.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from closed_loop_stack import (  # noqa: E402 - after the sys.path tweak on purpose
+from tests.support import module_argv  # noqa: E402 - after the root is on the path
+from tests.support.closed_loop_stack import (  # noqa: E402
     MODEL, NAMESPACE, SELECTOR, ClosedLoopStack, go_duration, local_hpa_yaml, say, seconds,
     write_atomic)
-from e2e_stack import METRIC, REPO, Proc, adapter_bin, wait_for  # noqa: E402
+from tests.support.e2e_stack import METRIC, REPO, Proc, adapter_bin, wait_for  # noqa: E402
+from tests.support.load_profile import parse_profile  # noqa: E402
 
-LOAD_PROFILE = os.path.join(HERE, "load_profile.py")
 HPA_EXAMPLE = os.path.join(REPO, "manifests", "examples", "triton-hpa", "hpa.yaml")
 
 # Profiles: every time constant of the system, and the load (closed-loop clients over time, TIME:VALUE).
@@ -218,8 +219,6 @@ def parse_args(argv):
     if args.window_s < 4 * args.scrape_s:
         p.error("--rate-window must cover at least 4 scrapes")
     try:
-        sys.path.insert(0, HERE)
-        from load_profile import parse_profile
         args.load_points = parse_profile(args.load)
     except ValueError as exc:
         p.error(f"--load: {exc}")
@@ -392,7 +391,7 @@ class Run:
         self.t0 = time.monotonic()
         self.t0_unix = time.time()
         self.events = [dict(e, t=0.0) for e in self.events]
-        self.load = Proc("load", [sys.executable, LOAD_PROFILE, "--url", f"http://127.0.0.1:{self.stack.nginx.port}",
+        self.load = Proc("load", [*module_argv("load_profile"), "--url", f"http://127.0.0.1:{self.stack.nginx.port}",
                                   "--model", MODEL, "--profile", a.load, "--status-file", self.load_status.path],
                          os.path.join(self.stack.logdir, "load.log"))
         self.controller = Controller(self.controller_argv(), os.path.join(self.stack.logdir, "controller.log"))

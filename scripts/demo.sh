@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Run the main job locally, end to end, on one machine:
 #
-#   simulated Triton pods (scripts/fake_triton.py) --scrape--> real Prometheus
-#   Kubernetes API stand-in (scripts/kube_standin.py) --pods list+watch--> custom-metrics-adapter
+#   simulated Triton pods (tests/support/fake_triton.py) --scrape--> real Prometheus
+#   Kubernetes API stand-in (tests/support/kube_standin.py, HTTPS) --pods list+watch--> custom-metrics-adapter
 #   kubectl (the real client) --HTTPS/HTTP2--> custom-metrics-adapter --PromQL--> Prometheus
 #
 # then shows discovery, the HPA's request and what the HPA would decide.
@@ -68,7 +68,7 @@ fi
 [ -x "$ADAPTER_BIN" ] || die "adapter binary not found at $ADAPTER_BIN"
 export ADAPTER_BIN
 
-# 3-5. Start the stack, show what the HPA sees, stop everything (tests/integration/e2e_stack.py).
+# 3-5. Start the stack, show what the HPA sees, stop everything (tests/support/e2e_stack.py).
 DEMO_PID=""
 cleanup() {
     local rc=$?
@@ -87,7 +87,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-"$PYTHON" tests/integration/e2e_stack.py demo &
+"$PYTHON" -m tests.support.e2e_stack demo &
 DEMO_PID=$!
 rc=0
 wait "$DEMO_PID" || rc=$?

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Soak test: the adapter under steady HPA-like load with pod churn and a Prometheus restart.
 
-Starts on 127.0.0.1, in a temp dir: scripts/fake_triton_bulk.py (series for a pool of simulated
+Starts on 127.0.0.1, in a temp dir: tests/support/fake_triton_bulk.py (series for a pool of simulated
 pods, one scrape target), a real Prometheus, the Kubernetes API stand-in and the adapter
 ($ADAPTER_BIN; scripts/soak.sh builds a release one).  Then, for --duration (default 10m):
 

@@ -4,7 +4,12 @@ import MetricRules
 import Synchronization
 import Yams
 
-/// Pods from a file, for local runs without a cluster (`--pods-file`); re-read when the file changes.
+/// Pods from a file, for local runs without a cluster (`--pods-file`); re-read when its content changes.
+///
+/// The cache is keyed on the file's content, not on its attributes: mounted from a ConfigMap, the path
+/// is kubelet's `pods.yaml -> ..data/pods.yaml` symlink, whose own attributes never change on an update
+/// (kubelet swaps `..data`). The file is small and read on each request of a local run, so comparing its
+/// bytes costs little and cannot miss an update.
 ///
 /// ```yaml
 /// pods:
@@ -13,7 +18,7 @@ import Yams
 /// ```
 public final class PodsFile: PodDirectory, Sendable {
     private let path: String
-    private let cache = Mutex<(modified: Date?, pods: [PodRecord])>((nil, []))
+    private let cache = Mutex<(content: Data?, pods: [PodRecord])>((nil, []))
 
     /// Reads the file once, so a broken file fails at start.
     public init(path: String) throws(PodsFileError) {
@@ -30,17 +35,24 @@ public final class PodsFile: PodDirectory, Sendable {
     }
 
     private func load() throws(PodsFileError) -> [PodRecord] {
-        let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
-        if let modified, let cached = cache.withLock({ $0.modified == modified ? $0.pods : nil }) { return cached }
-        let pods = try Self.parse(path: path)
-        cache.withLock { $0 = (modified, pods) }
+        guard let content = FileManager.default.contents(atPath: path) else {
+            throw PodsFileError("cannot read pods file \(path)")
+        }
+        if let cached = cache.withLock({ $0.content == content ? $0.pods : nil }) { return cached }
+        let pods = try Self.parse(content, path: path)
+        cache.withLock { $0 = (content, pods) }
         return pods
     }
 
-    static func parse(path: String) throws(PodsFileError) -> [PodRecord] {
+    static func parse(_ content: Data, path: String) throws(PodsFileError) -> [PodRecord] {
         let root: [String: Any]?
         do {
-            root = try Yams.load(yaml: String(contentsOfFile: path, encoding: .utf8)) as? [String: Any]
+            guard let text = String(data: content, encoding: .utf8) else {
+                throw PodsFileError("pods file \(path) is not UTF-8")
+            }
+            root = try Yams.load(yaml: text) as? [String: Any]
+        } catch let error as PodsFileError {
+            throw error
         } catch {
             throw PodsFileError("cannot read pods file \(path): \(error)")
         }

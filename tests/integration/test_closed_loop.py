@@ -36,10 +36,8 @@ import threading
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from e2e_stack import REPO, adapter_bin, missing_tools  # noqa: E402
-from triton_stack import triton_problems  # noqa: E402
+from tests.support.e2e_stack import REPO, adapter_bin, missing_tools
+from tests.support.triton_stack import triton_problems
 
 CLOSED_LOOP = os.path.join(REPO, "scripts", "closed_loop.py")
 ARGS = ["--profile", "short", "--sync-period", "3s", "--scrape-interval", "1s", "--stabilization", "20s"]

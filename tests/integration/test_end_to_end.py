@@ -17,16 +17,13 @@ restore the state they changed.
 
 import datetime
 import json
-import os
 import re
 import signal
 import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from e2e_stack import (  # noqa: E402 - after the sys.path tweak on purpose
+from tests.support.e2e_stack import (
     GROUP, METRIC, Stack, expected_milli, missing_tools, parse_quantity_milli, wait_for)
 
 NS = "team-a"
@@ -362,6 +359,8 @@ class EndToEnd(unittest.TestCase):
                     self.assert_status(status, doc, status, ("ServiceUnavailable", "InternalError"),
                                        "Prometheus down")
                     self.assertNotIn(prom_address, doc["message"], "backend address leaked into the message")
+                    # Budget: a refused connection fails at once; even a query that ran into the 2 s
+                    # query timeout answers by ~2.1 s; 6 s is that with a 3x margin for a loaded machine.
                     self.assertLess(took, 6, f"answer took {took:.1f}s with a 2s query timeout")
             doc = self.get_ok(f"/apis/{GROUP}/v1beta2")
             self.assertTrue(any(r.get("name") == f"pods/{METRIC}" for r in doc.get("resources") or []), doc)

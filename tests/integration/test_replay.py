@@ -46,11 +46,9 @@ import xml.etree.ElementTree as ElementTree
 from decimal import ROUND_HALF_UP, Decimal
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts"))
 
-from e2e_stack import REPO, Proc, adapter_bin, free_port, missing_tools, prometheus_bin, wait_for  # noqa: E402
-import make_history  # noqa: E402
+from tests.support.e2e_stack import REPO, Proc, adapter_bin, free_port, missing_tools, prometheus_bin, wait_for
+from tests.support import make_history
 
 NS = "triton"
 DURATION = 3 * 3600

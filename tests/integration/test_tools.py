@@ -4,20 +4,20 @@
 * ``custom-metrics-adapter explain <path> [server flags]`` prints the rule, the PromQL, Prometheus' timing,
   a verdict for every pod and the API's answer: each verdict kind is provoked and asserted literally.
 * ``--config`` is re-read every ``--config-reload-interval``: a valid change shows in discovery without a
-  restart, an invalid one is refused (gauge 0) while the previous rules keep serving.
+  restart, an invalid one is refused (gauge 0) while the previous rules keep serving.  The file sits in a
+  ConfigMap volume updated as kubelet does (``tests/support/kubelet_volume.py``: ``..data`` swap).
+* ``--pods-file`` (local mode) in a ConfigMap volume follows kubelet's updates.
 """
 
 import os
 import subprocess
-import sys
-import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from e2e_stack import GROUP, METRIC, Stack, adapter_bin, wait_for  # noqa: E402
+from tests.support.e2e_stack import GROUP, METRIC, Stack, adapter_bin, expected_milli, parse_quantity_milli, wait_for
+from tests.support.kubelet_volume import KubeletVolume
 
 NS = "team-a"
+TOLERANCE = 2  # milli-units: counters are floored integers, scrapes jitter (as in test_end_to_end)
 
 
 def _model(name, queue, compute):
@@ -76,6 +76,13 @@ class Tools(unittest.TestCase):
             self.assertRegex(verdicts["triton-0"], r"^kept \d+m$")
             self.assertRegex(verdicts["triton-1"], r"^kept \d+m$")
             self.assertRegex(lines[-1], r"^answer:      200 MetricValueList with 2 items: triton-0=\d+m, triton-1=\d+m$")
+            # The values are known (1500m and 2500m from the pods' rates): the verdicts and the answer carry them.
+            answer = dict(item.split("=") for item in lines[-1].split(": ", 2)[2].split(", "))
+            for pod in PODS["pods"][:2]:
+                want = expected_milli(pod)
+                kept = parse_quantity_milli(verdicts[pod["name"]].split()[1])
+                self.assertLessEqual(abs(kept - want), TOLERANCE, f"{pod['name']}: {verdicts[pod['name']]}, want {want}m")
+                self.assertEqual(parse_quantity_milli(answer[pod["name"]]), kept, lines[-1])
         finally:
             self.stack.delete_pod(NS, "triton-9")
             self.stack.delete_pod(NS, "triton-8")
@@ -101,9 +108,9 @@ class Tools(unittest.TestCase):
         self.assertIn('answer:  400 BadRequest: invalid namespace "Team-A"', out)
 
     def test_e_config_reload(self):
-        path = os.path.join(self.stack.workdir, "rules.yaml")
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(config(["triton:queue:rate"]))
+        volume = KubeletVolume(os.path.join(self.stack.workdir, "rules-configmap"),
+                               {"rules.yaml": config(["triton:queue:rate"])})
+        path = volume.path("rules.yaml")
         self.stack.restart_adapter(["--config", path, "--config-reload-interval", "500ms"])
 
         def served():
@@ -118,15 +125,11 @@ class Tools(unittest.TestCase):
             return None
 
         self.assertEqual(served(), ["pods/triton:queue:rate"])
-        with open(path + ".new", "w", encoding="utf-8") as f:
-            f.write(config(["triton:queue:rate", "triton:queue:rate2"]))
-        os.replace(path + ".new", path)  # as a ConfigMap update: an atomic swap
+        volume.update({"rules.yaml": config(["triton:queue:rate", "triton:queue:rate2"])})  # kubelet's ..data swap
         wait_for(lambda: served() == ["pods/triton:queue:rate", "pods/triton:queue:rate2"], timeout=10, what="the new rule in discovery")
         self.assertEqual(reload_gauge(), 1.0)
 
-        with open(path + ".new", "w", encoding="utf-8") as f:
-            f.write("metrics:\n  - name: broken\n")
-        os.replace(path + ".new", path)
+        volume.update({"rules.yaml": "metrics:\n  - name: broken\n"})
         wait_for(lambda: reload_gauge() == 0.0, timeout=10, what="the refused reload in /metrics")
         self.assertEqual(served(), ["pods/triton:queue:rate", "pods/triton:queue:rate2"])
         status, doc = self.stack.get(self.stack.metric_path(NS, metric="triton:queue:rate2") + "?labelSelector=app%3Dtriton")
@@ -135,11 +138,27 @@ class Tools(unittest.TestCase):
         log = self.stack.log_tails(["adapter"], lines=200)
         self.assertIn("configuration changed but is invalid; still serving the previous rules", log)
 
-        with open(path + ".new", "w", encoding="utf-8") as f:
-            f.write(config(["triton:queue:rate"]))
-        os.replace(path + ".new", path)
+        volume.update({"rules.yaml": config(["triton:queue:rate"])})
         wait_for(lambda: served() == ["pods/triton:queue:rate"], timeout=10, what="the fixed config")
         self.assertEqual(reload_gauge(), 1.0)
+
+    def test_e2_pods_file_in_a_configmap_volume_follows_updates(self):
+        # The pods file's own symlink never changes on a kubelet update, only what it resolves to:
+        # a reader keyed on the link's attributes keeps serving the old pods.
+        # EXPECTED TO FAIL on the baseline binary (PodsFile compares attributesOfItem of the link);
+        # fixed in Sources/KubernetesClient/PodsFile.swift on this branch.
+        both = "pods:\n  - {namespace: team-a, name: triton-0, labels: {app: triton}}\n" \
+               "  - {namespace: team-a, name: triton-1, labels: {app: triton}}\n"
+        volume = KubeletVolume(os.path.join(self.stack.workdir, "pods-configmap"), {"pods.yaml": both})
+        self.stack.restart_adapter(["--pods-file", volume.path("pods.yaml"), "--insecure-local-mode"])
+        try:
+            wait_for(lambda: sorted(self.values()) == ["triton-0", "triton-1"], timeout=30,
+                     what="both pods of the pods file")
+            volume.update({"pods.yaml": "pods:\n  - {namespace: team-a, name: triton-1, labels: {app: triton}}\n"})
+            wait_for(lambda: sorted(self.values()) == ["triton-1"], timeout=15,
+                     what="the pods file update (triton-0 removed) to be served")
+        finally:
+            self.stack.restart_adapter([])
 
     def test_f_external_metrics(self):
         path = os.path.join(self.stack.workdir, "external.yaml")

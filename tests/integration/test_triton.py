@@ -23,7 +23,6 @@ is a FAILURE, never a skip.  About 35 s; run from the repository root::
 import datetime
 import json
 import math
-import os
 import signal
 import sys
 import time
@@ -31,10 +30,8 @@ import unittest
 import urllib.request
 from decimal import ROUND_HALF_UP, Decimal
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from e2e_stack import GROUP, METRIC, missing_tools, parse_quantity_milli, wait_for  # noqa: E402
-from triton_stack import TritonStack, triton_problems  # noqa: E402
+from tests.support.e2e_stack import GROUP, METRIC, missing_tools, parse_quantity_milli, wait_for
+from tests.support.triton_stack import TritonStack, triton_problems
 
 NS = "triton-e2e"
 SATURATED, LIGHT = "triton-saturated", "triton-light"

@@ -3,14 +3,15 @@
 
 ``Stack`` starts, in a private temporary directory and bound to 127.0.0.1 only:
 
-1. ``scripts/fake_triton.py``: simulated Triton pods exporting ``nv_inference_*`` counters,
+1. ``tests/support/fake_triton.py``: simulated Triton pods exporting ``nv_inference_*`` counters,
    plus a generated Prometheus config (1 s scrape, namespace/pod target labels);
 2. a real Prometheus (``/usr/bin/prometheus`` or ``$PROMETHEUS_BIN``) on that config;
-3. ``scripts/kube_standin.py``: a Kubernetes API stand-in (pods list+watch) with the same pods;
+3. ``tests/support/kube_standin.py``: a Kubernetes API stand-in (pods list+watch) with the same pods,
+   over HTTPS with its own CA, as kube-apiserver;
 4. the adapter (``.build/debug/custom-metrics-adapter`` or ``$ADAPTER_BIN``) with
-   ``--kubeconfig`` from the stand-in, a self-signed certificate in the temp dir, a free
+   ``--kubeconfig`` from the stand-in (``https://``, ``certificate-authority``, a token), a self-signed certificate in the temp dir, a free
    ``--secure-port`` and ``--prometheus-url`` pointing at that Prometheus, or, with
-   ``Stack(..., prometheus_proxy=True)``, at ``scripts/prometheus_fault_proxy.py`` placed in front
+   ``Stack(..., prometheus_proxy=True)``, at ``tests/support/prometheus_fault_proxy.py`` placed in front
    of it (``proxy_mode()``, ``proxy_requests()``).
 
 For fault tests, Prometheus (``stop_prometheus``/``start_prometheus``), the stand-in
@@ -23,7 +24,7 @@ Every wait is bounded; every process runs in its own process group and is stoppe
 
 Standard library only.  Entry point for the demo (used by ``scripts/demo.sh``)::
 
-    python3 tests/integration/e2e_stack.py demo
+    python3 -m tests.support.e2e_stack demo
 """
 
 import atexit
@@ -43,12 +44,9 @@ import time
 import urllib.parse
 from decimal import Decimal, InvalidOperation
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
+from tests.support import REPO, module_argv
+
 SCRIPTS = os.path.join(REPO, "scripts")
-FAKE_TRITON = os.path.join(SCRIPTS, "fake_triton.py")
-KUBE_STANDIN = os.path.join(SCRIPTS, "kube_standin.py")
-FAULT_PROXY = os.path.join(SCRIPTS, "prometheus_fault_proxy.py")
 
 GROUP = "custom.metrics.k8s.io"
 METRIC = "triton:queue_compute:ratio"
@@ -267,6 +265,7 @@ class Stack:
         self.prom_config = os.path.join(self.workdir, "prometheus.yml")
         self.sd_file = os.path.join(self.workdir, "targets.json")
         self.standin_kubeconfig = os.path.join(self.workdir, "standin.kubeconfig")
+        self.standin_cert_kubeconfig = os.path.join(self.workdir, "standin-cert.kubeconfig")
         self.pki_dir = os.path.join(self.workdir, "pki")
         self.kubeconfig = os.path.join(self.workdir, "adapter.kubeconfig")
         self.procs = {}
@@ -338,7 +337,7 @@ class Stack:
     def _start_fake_triton(self):
         port_file = os.path.join(self.workdir, "fake_triton.port")
         proc = self._spawn("fake_triton", [
-            sys.executable, FAKE_TRITON, "--pods", self.pods_file, "--port", "0", "--port-file", port_file,
+            *module_argv("fake_triton"), "--pods", self.pods_file, "--port", "0", "--port-file", port_file,
             "--prometheus-config", self.prom_config, "--sd-file", self.sd_file, "--scrape-interval", "1s"])
         self.triton_port = self._wait_port_file(proc, port_file, 20)
 
@@ -370,7 +369,7 @@ class Stack:
         if os.path.exists(port_file):
             os.unlink(port_file)
         proc = self._spawn("prometheus_proxy", [
-            sys.executable, FAULT_PROXY, "--upstream", f"http://127.0.0.1:{self.prom_port}",
+            *module_argv("prometheus_fault_proxy"), "--upstream", f"http://127.0.0.1:{self.prom_port}",
             "--port", str(self.proxy_port or 0), "--port-file", port_file])
         self.proxy_port = self._wait_port_file(proc, port_file, 20)
 
@@ -391,9 +390,9 @@ class Stack:
         port_file = os.path.join(self.workdir, "standin.port")
         if os.path.exists(port_file):
             os.unlink(port_file)
-        argv = [sys.executable, KUBE_STANDIN, "--port", str(self.standin_port or 0), "--port-file", port_file,
+        argv = [*module_argv("kube_standin"), "--port", str(self.standin_port or 0), "--port-file", port_file,
                 "--pods", pods_file or self.pods_file, "--kubeconfig-out", self.standin_kubeconfig,
-                "--pki-dir", self.pki_dir]
+                "--pki-dir", self.pki_dir, "--cert-kubeconfig-out", self.standin_cert_kubeconfig]
         if first_rv is not None:
             argv += ["--first-rv", str(first_rv)]
         proc = self._spawn("standin", argv)
@@ -429,7 +428,7 @@ class Stack:
 
     def standin_resource_version(self):
         """The stand-in's current resourceVersion, from a one-item pod list (int)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.standin_port, timeout=5)
+        conn = self.standin_connection(timeout=5)
         try:
             conn.request("GET", "/api/v1/pods?limit=1", headers={"Authorization": f"Bearer {self.standin_token()}"})
             resp = conn.getresponse()
@@ -595,9 +594,19 @@ class Stack:
 
     # -- Kubernetes stand-in control ----------------------------------------
 
+    @property
+    def standin_ca_file(self):
+        """The CA that signs the stand-in's serving certificate (what a pod's ``ca.crt`` holds)."""
+        return os.path.join(self.pki_dir, "apiserver-ca.crt")
+
+    def standin_connection(self, timeout=10):
+        """An HTTPS connection to the stand-in that verifies it against its CA."""
+        context = ssl.create_default_context(cafile=self.standin_ca_file)
+        return http.client.HTTPSConnection("127.0.0.1", self.standin_port, timeout=timeout, context=context)
+
     def standin(self, method, path, body=None):
         """A /_control request to the stand-in: (status, parsed JSON)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.standin_port, timeout=10)
+        conn = self.standin_connection()
         try:
             data = json.dumps(body).encode() if body is not None else None
             conn.request(method, path, body=data, headers={"Content-Type": "application/json"} if data else {})
@@ -780,7 +789,7 @@ def demo(keep=False):
         _say(f"    adapter     https://127.0.0.1:{stack.adapter_port}  (pid {stack.procs['adapter'].pid}, "
              f"certificate from {stack.ca_file})")
         _say(f"    prometheus  http://127.0.0.1:{stack.prom_port}  (pid {stack.procs['prometheus'].pid})")
-        _say(f"    kube API    http://127.0.0.1:{stack.standin_port}  (stand-in, pid {stack.procs['standin'].pid})")
+        _say(f"    kube API    https://127.0.0.1:{stack.standin_port}  (stand-in, pid {stack.procs['standin'].pid})")
         _say(f"    triton pods http://127.0.0.1:{stack.triton_port}/pods/<ns>/<pod>/metrics "
              f"(pid {stack.procs['fake_triton'].pid})")
         _say()

@@ -24,14 +24,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from e2e_stack import Abort, Proc, Stack, free_port, missing_tools, wait_for  # noqa: E402
-from triton_stack import TRITON_SERVER, triton_problems, triton_python  # noqa: E402
+from tests.support import module_argv
+from tests.support.e2e_stack import Abort, Proc, Stack, free_port, missing_tools, wait_for
+from tests.support.triton_stack import triton_problems, triton_python
 
 NAMESPACE = "triton"
 LABELS = {"app": "triton"}
@@ -386,7 +384,7 @@ class ClosedLoopStack(Stack):
         self.next_index += 1
         port_file = os.path.join(self.workdir, f"triton-{index}.json")
         env = dict(os.environ, PYTRITON_HOME=self.pytriton_home)
-        proc = Proc(f"triton-{index}", [triton_python(), TRITON_SERVER, "--model-name", MODEL,
+        proc = Proc(f"triton-{index}", [*module_argv("triton_server", triton_python()), "--model-name", MODEL,
                                         "--compute-ms", str(self.compute_ms), "--port-file", port_file],
                     os.path.join(self.logdir, f"triton-{index}.log"), env=env)
         replica = Replica(index, proc, port_file, t)

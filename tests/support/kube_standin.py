@@ -1,12 +1,24 @@
 #!/usr/bin/env python3
 """Kubernetes API server stand-in that speaks the real wire format for pods.
 
-Serves plain HTTP on 127.0.0.1 with bearer-token auth (``standin-token``):
+Serves HTTPS on 127.0.0.1, as kube-apiserver does: its certificate is signed by its own CA
+(``apiserver-ca.crt`` in the PKI dir, written into every kubeconfig as ``certificate-authority``).
+API paths need a credential the API server would accept, else a 401 Status:
+
+* a bearer token from the API token set (``standin-token`` at start; ``/_control/api-tokens``
+  replaces the set, so a test can rotate a projected service-account token), or
+* a client certificate that verifies against ``client-ca.crt`` (the user is its CN, the groups its Os).
+
+Resources:
+
 
 * ``GET /api/v1/pods`` and ``GET /api/v1/namespaces/<ns>/pods``: PodList with
-  ``limit``/``continue`` pagination and equality/set label selectors, or a
+  ``limit``/``continue`` pagination, equality/set label selectors, field selectors
+  (``metadata.name``, ``metadata.namespace``, ``status.phase`` with ``=``, ``==``, ``!=``) and
+  the list ``resourceVersion`` (410 when compacted, 504 when in the future), or a
   chunked watch stream (``watch=1``) with replay from ``resourceVersion``,
-  bookmarks, ``timeoutSeconds`` and 410 "too old resource version" errors.
+  bookmarks every ``--bookmark-interval`` seconds (60, the API server's pace),
+  ``timeoutSeconds`` and 410 "too old resource version" errors.
 * ``GET /api/v1/namespaces/<ns>/pods/<name>``: a single Pod.
 * ``POST /apis/authentication.k8s.io/v1/tokenreviews``: TokenReview against a
   token table (``DEFAULT_TOKENS`` or ``--tokens``).
@@ -15,20 +27,23 @@ Serves plain HTTP on 127.0.0.1 with bearer-token auth (``standin-token``):
 * ``GET /api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication``:
   the ConfigMap an aggregated API server reads its client and front-proxy
   (request-header) CAs and header names from.
-* ``/_control/...`` (no auth): test hooks to mutate pods, compact history,
+* ``/_control/...`` (no auth, same TLS port): test hooks to mutate pods, compact history,
   break watches, inject failures, replace tokens/policy, edit the ConfigMap,
   count reviews and inspect the request log.
 
-At startup the ``openssl`` CLI generates a front-proxy PKI (CAs, an allowed
-and a not-allowed client, and an impostor CA with its client) into
-``--pki-dir``, or into a temp dir removed on exit; see ``PKI_CERTS``.
+At startup the ``openssl`` CLI generates the PKI (the API server's CA and serving
+certificate, the client CA and an admin client, the front-proxy CAs, an allowed and a
+not-allowed client, and an impostor CA with its client) into ``--pki-dir``, or into a temp dir
+removed on exit; see ``PKI_CERTS``.  A PKI already complete in ``--pki-dir`` is reused, so a
+restarted stand-in keeps its CA, as a restarted API server does.
 
 Routes live in the ``ROUTES`` dict, registered with the ``@route`` decorator.
 
 Standard library only (plus the openssl binary).  Usage::
 
-    kube_standin.py --port 0 --port-file PATH [--pods PODS.json] [--first-rv N]
-        [--tokens TOKENS.json] [--pki-dir DIR] [--kubeconfig-out PATH] [--verbose]
+    python3 -m tests.support.kube_standin --port 0 --port-file PATH [--pods PODS.json] [--first-rv N]
+        [--tokens TOKENS.json] [--pki-dir DIR] [--kubeconfig-out PATH] [--cert-kubeconfig-out PATH]
+        [--bookmark-interval SECONDS] [--verbose]
 """
 
 import argparse
@@ -40,8 +55,8 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -49,8 +64,10 @@ import threading
 import time
 import uuid
 from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.support.httpserver import LoopbackServer, serve_until_signal, write_atomic
 
 TOKEN = "standin-token"
 FIRST_RV = 1000
@@ -58,7 +75,8 @@ CREATION_TIMESTAMP = "2026-01-01T00:00:00Z"
 IMAGE = "nvcr.io/nvidia/tritonserver:24.08-trtllm-python-py3"
 DEFAULT_LABELS = {"app": "triton"}
 DEFAULT_WATCH_TIMEOUT = 1800
-BOOKMARK_INTERVAL = 1.0
+BOOKMARK_INTERVAL = 60.0  # kube-apiserver sends a bookmark about once a minute
+LIST_WAIT_FOR_FUTURE_RV = 3.0  # kube-apiserver waits ~3 s for a future list RV, then answers 504
 MAX_EVENTS = 100_000  # history kept for watch replay; older events are trimmed
 REQUEST_LOG_SIZE = 200
 
@@ -104,16 +122,19 @@ RESOURCE_FIELDS = ("namespace", "verb", "group", "version", "resource", "subreso
 AUTH_CONFIGMAP = ("kube-system", "extension-apiserver-authentication")
 COUNTERS = ("tokenreviews", "subjectaccessreviews", "configmap_gets")
 
-# (file stem, subject CN, issuing CA stem or None for self-signed), in order.
+# (file stem, subject, issuing CA stem or None for self-signed, extensions section), in order.
 # rogue-ca deliberately reuses the CN "front-proxy-ca": only its key differs,
 # so a verifier that checks names instead of signatures is caught.
 PKI_CERTS = (
-    ("client-ca", "client-ca", None),
-    ("front-proxy-ca", "front-proxy-ca", None),
-    ("front-proxy-client", "front-proxy-client", "front-proxy-ca"),
-    ("not-allowed-client", "not-allowed-client", "front-proxy-ca"),
-    ("rogue-ca", "front-proxy-ca", None),
-    ("rogue-client", "front-proxy-client", "rogue-ca"),
+    ("apiserver-ca", "/CN=kube-standin-ca", None, "v3_ca"),
+    ("apiserver", "/CN=kube-apiserver", "apiserver-ca", "v3_server"),
+    ("client-ca", "/CN=client-ca", None, "v3_ca"),
+    ("admin-client", "/O=system:masters/CN=standin-admin", "client-ca", "v3_client"),
+    ("front-proxy-ca", "/CN=front-proxy-ca", None, "v3_ca"),
+    ("front-proxy-client", "/CN=front-proxy-client", "front-proxy-ca", "v3_client"),
+    ("not-allowed-client", "/CN=not-allowed-client", "front-proxy-ca", "v3_client"),
+    ("rogue-ca", "/CN=front-proxy-ca", None, "v3_ca"),
+    ("rogue-client", "/CN=front-proxy-client", "rogue-ca", "v3_client"),
 )
 
 EXPIRED_CONTINUE_MESSAGE = (
@@ -125,14 +146,6 @@ EXPIRED_CONTINUE_MESSAGE = (
 
 def log(msg):
     print(f"kube_standin: {msg}", file=sys.stderr, flush=True)
-
-
-def write_atomic(path, text):
-    """Write via temp file + rename so readers never see a partial file."""
-    tmp = f"{path}.tmp.{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def status_body(code, message, reason=None):
@@ -156,19 +169,22 @@ def parse_bool(text):
     raise ValueError(f"invalid boolean {text!r}")
 
 
-def kubeconfig_text(port):
-    """A minimal kubeconfig pointing at this stand-in with a static token."""
+def kubeconfig_text(port, ca_file, client_cert=None, client_key=None):
+    """A minimal kubeconfig for this stand-in: ``https://``, its CA, and the static token or a client cert."""
+    user = (f"    client-certificate: {client_cert}\n    client-key: {client_key}\n" if client_cert
+            else f"    token: {TOKEN}\n")
     return (
         "apiVersion: v1\n"
         "kind: Config\n"
         "clusters:\n"
         "- name: standin\n"
         "  cluster:\n"
-        f"    server: http://127.0.0.1:{port}\n"
+        f"    server: https://127.0.0.1:{port}\n"
+        f"    certificate-authority: {ca_file}\n"
         "users:\n"
         "- name: standin\n"
         "  user:\n"
-        f"    token: {TOKEN}\n"
+        f"{user}"
         "contexts:\n"
         "- name: standin\n"
         "  context:\n"
@@ -252,6 +268,43 @@ def parse_label_selector(text):
             continue
         raise BadRequest(f"unable to parse requirement: {term!r}")
     return lambda labels: all(p(labels) for p in preds)
+
+
+# Pod fields the API server can select on (a subset of its field label conversion for pods).
+POD_FIELDS = {
+    "metadata.name": lambda pod: pod["metadata"]["name"],
+    "metadata.namespace": lambda pod: pod["metadata"]["namespace"],
+    "spec.nodeName": lambda pod: pod["spec"].get("nodeName", ""),
+    "status.phase": lambda pod: pod["status"].get("phase", ""),
+    "status.podIP": lambda pod: pod["status"].get("podIP", ""),
+}
+
+
+def parse_field_selector(text):
+    """A pod field selector (``key=value``, ``key==value``, ``key!=value``, comma = and) as a predicate.
+
+    As the API server: an unknown field is a 400 "field label not supported"; a term without an
+    operator is a 400 "invalid selector".
+    """
+    terms = []
+    for term in (t.strip() for t in text.split(",")):
+        if not term:
+            continue
+        match = re.fullmatch(r"([^=!]+)(==|!=|=)(.*)", term)
+        if match is None:
+            raise BadRequest(f"invalid selector: '{text}'; can't understand '{term}'")
+        key, op, value = match.group(1).strip(), match.group(2), match.group(3).strip()
+        if key not in POD_FIELDS:
+            raise BadRequest(f"field label not supported: {key}")
+        terms.append((POD_FIELDS[key], op != "!=", value))
+    return lambda pod: all((get(pod) == value) == equal for get, equal, value in terms)
+
+
+def parse_pod_selector(query):
+    """labelSelector and fieldSelector of a list or watch, as one predicate over a pod."""
+    labels = parse_label_selector(query.get("labelSelector", ""))
+    fields = parse_field_selector(query.get("fieldSelector", ""))
+    return lambda pod: labels(pod_labels(pod)) and fields(pod)
 
 
 def pod_labels(pod):
@@ -444,6 +497,7 @@ default_md = sha256
 policy = policy_cn
 unique_subject = no
 [policy_cn]
+organizationName = optional
 commonName = supplied
 [v3_ca]
 basicConstraints = critical, CA:TRUE
@@ -456,6 +510,13 @@ keyUsage = critical, digitalSignature
 extendedKeyUsage = clientAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
+[v3_server]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+subjectAltName = IP:127.0.0.1, IP:::1, DNS:localhost, DNS:kubernetes.default.svc
 """
 
 
@@ -468,6 +529,9 @@ def generate_pki(pki_dir):
     scratch subdirectory and renamed into place, so none is seen half-written.
     """
     os.makedirs(pki_dir, exist_ok=True)
+    existing = {name: os.path.join(pki_dir, name) for stem, *_ in PKI_CERTS for name in (f"{stem}.key", f"{stem}.crt")}
+    if all(os.path.isfile(p) for p in existing.values()):
+        return existing  # a restarted API server keeps its CA and certificates
     work = tempfile.mkdtemp(prefix=".gen-", dir=pki_dir)
     try:
         with open(os.path.join(work, "openssl.cnf"), "w", encoding="utf-8") as f:
@@ -482,18 +546,18 @@ def generate_pki(pki_dir):
             if proc.returncode != 0:
                 raise RuntimeError(f"openssl {args[0]} failed: {proc.stderr.strip()[-800:]}")
 
-        for stem, cn, issuer in PKI_CERTS:
+        for stem, subject, issuer, extensions in PKI_CERTS:
             openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-keyout", f"{stem}.key", "-out", f"{stem}.csr", "-subj", f"/CN={cn}")
+                    "-keyout", f"{stem}.key", "-out", f"{stem}.csr", "-subj", subject)
             sign = ["ca", "-batch", "-notext", "-rand_serial", "-startdate", start, "-enddate", end,
-                    "-in", f"{stem}.csr", "-out", f"{stem}.crt"]
+                    "-in", f"{stem}.csr", "-out", f"{stem}.crt", "-extensions", extensions]
             if issuer is None:
-                sign += ["-extensions", "v3_ca", "-selfsign", "-keyfile", f"{stem}.key"]
+                sign += ["-selfsign", "-keyfile", f"{stem}.key"]
             else:
-                sign += ["-extensions", "v3_client", "-cert", f"{issuer}.crt", "-keyfile", f"{issuer}.key"]
+                sign += ["-cert", f"{issuer}.crt", "-keyfile", f"{issuer}.key"]
             openssl(*sign)
         files = {}
-        for stem, _, _ in PKI_CERTS:
+        for stem, *_ in PKI_CERTS:
             os.chmod(os.path.join(work, f"{stem}.key"), 0o600)
             for name in (f"{stem}.key", f"{stem}.crt"):
                 files[name] = os.path.join(pki_dir, name)
@@ -547,6 +611,7 @@ class Store:
         self.stopping = False
         self.requests = deque(maxlen=REQUEST_LOG_SIZE)
         self.initial_tokens = self.tokens = DEFAULT_TOKENS
+        self.api_tokens = {TOKEN: "standin-admin"}  # bearer token -> user, for the API itself
         self.policy = DEFAULT_POLICY
         self.initial_configmap_data = {}
         self.configmap = None
@@ -677,6 +742,12 @@ class Store:
             self.tokens = self.initial_tokens if table is None else table
             return len(self.tokens)
 
+    def set_api_tokens(self, table=None):
+        """Replace the bearer tokens the API accepts (None: back to the kubeconfig's one)."""
+        with self.cond:
+            self.api_tokens = {TOKEN: "standin-admin"} if table is None else dict(table)
+            return len(self.api_tokens)
+
     def set_policy(self, rules=None):
         """Replace the SubjectAccessReview rules (None: back to DEFAULT_POLICY)."""
         with self.cond:
@@ -756,7 +827,7 @@ class Store:
             items, token, last_key = [], None, None
             for key in keys:
                 pod = self.pods[key]
-                if not selector(pod_labels(pod)):
+                if not selector(pod):
                     continue
                 if limit and len(items) == limit:
                     token = encode_continue(list_rv, last_key)
@@ -791,10 +862,10 @@ def watch_view(event, ns, selector):
     _, etype, obj, prev = event
     if ns is not None and obj["metadata"]["namespace"] != ns:
         return None
-    now_in = selector(pod_labels(obj))
+    now_in = selector(obj)
     if etype != "MODIFIED":
         return (etype, obj) if now_in else None
-    was_in = selector(pod_labels(prev))
+    was_in = selector(prev)
     if now_in and was_in:
         return ("MODIFIED", obj)
     if now_in:
@@ -842,11 +913,12 @@ def pods_collection(req, match, query):
     failure = store.take_failure("watch" if watch else "list")
     if failure:
         return req.send_status(failure, f"injected failure ({failure})")
-    selector = parse_label_selector(query.get("labelSelector", ""))
-    # fieldSelector is accepted and ignored; resourceVersion is ignored for lists.
+    selector = parse_pod_selector(query)
     if watch:
         return serve_watch(req, ns, selector, query)
     limit = query_int(query, "limit", 0)
+    if not query.get("continue") and not list_version_ready(req, store, query.get("resourceVersion", "")):
+        return None
     items, list_rv, token = store.list_pods(ns, selector, max(limit, 0), query.get("continue", ""))
     if items is None:
         return req.send_json(410, status_body(410, EXPIRED_CONTINUE_MESSAGE, "Expired"))
@@ -861,6 +933,33 @@ def pods_collection(req, match, query):
         "items": [{k: v for k, v in p.items() if k not in ("kind", "apiVersion")} for p in items],
     }
     req.send_json(200, body)
+
+
+def list_version_ready(req, store, rv_param):
+    """Apply a list's ``resourceVersion`` ("not older than"); False when an error was sent.
+
+    "" and "0" serve the current state.  A version older than the compaction point is a 410; one the
+    store has not reached yet is waited for, briefly, then a 504 "Too large resource version", as
+    kube-apiserver's watch cache does.
+    """
+    if rv_param in ("", "0"):
+        return True
+    try:
+        wanted = int(rv_param)
+    except ValueError:
+        raise BadRequest(f"invalid resource version: {rv_param!r}") from None
+    deadline = time.monotonic() + LIST_WAIT_FOR_FUTURE_RV
+    with store.cond:
+        if wanted < store.compact_rv:
+            req.send_json(410, status_body(410, f"too old resource version: {wanted} ({store.compact_rv})", "Expired"))
+            return False
+        while store.rv < wanted and time.monotonic() < deadline and not store.stopping:
+            store.cond.wait(max(0.0, deadline - time.monotonic()))
+        current = store.rv
+    if current < wanted:
+        req.send_json(504, status_body(504, f"Too large resource version: {wanted}, current: {current}", "Timeout"))
+        return False
+    return True
 
 
 @route("GET", r"/api/v1/namespaces/(?P<ns>[^/]+)/pods/(?P<name>[^/]+)")
@@ -898,7 +997,7 @@ def serve_watch(req, ns, selector, query):
             # Like the real server: synthetic ADDED for current state, then live.
             initial = [("ADDED", store.pods[k]) for k in sorted(store.pods)
                        if (ns is None or k.startswith(ns + "/"))
-                       and selector(pod_labels(store.pods[k]))]
+                       and selector(store.pods[k])]
             last_rv, expired = store.rv, None
         else:
             initial, last_rv = [], start_rv
@@ -929,7 +1028,8 @@ def serve_watch(req, ns, selector, query):
         for etype, obj in initial:
             send(etype, obj)
         deadline = time.monotonic() + timeout
-        next_bookmark = time.monotonic() + BOOKMARK_INTERVAL
+        interval = req.server.bookmark_interval
+        next_bookmark = time.monotonic() + interval
         while True:
             events = []
             with store.cond:
@@ -960,7 +1060,7 @@ def serve_watch(req, ns, selector, query):
             if bookmarks and now >= next_bookmark:
                 send("BOOKMARK", {"kind": "Pod", "apiVersion": "v1",
                                   "metadata": {"resourceVersion": str(last_rv)}})
-                next_bookmark = now + BOOKMARK_INTERVAL
+                next_bookmark = now + interval
         req.wfile.write(b"0\r\n\r\n")
     except OSError:
         pass  # client went away or the socket was broken on purpose
@@ -1108,6 +1208,20 @@ def control_reset_tokens(req, match, query):
     control_reply(req, tokens=req.server.store.set_tokens(None))
 
 
+@route("POST", r"/_control/api-tokens")
+def control_api_tokens(req, match, query):
+    """Replace the bearer tokens the API accepts: {token: username}, as a rotated service account needs."""
+    doc = req.json_body()
+    if not all(isinstance(k, str) and k and isinstance(v, str) and v for k, v in doc.items()):
+        raise BadRequest("api-tokens must map non-empty token strings to user names")
+    control_reply(req, apiTokens=req.server.store.set_api_tokens(doc))
+
+
+@route("DELETE", r"/_control/api-tokens")
+def control_reset_api_tokens(req, match, query):
+    control_reply(req, apiTokens=req.server.store.set_api_tokens())
+
+
 @route("GET", r"/_control/policy")
 def control_get_policy(req, match, query):
     """The current SubjectAccessReview rules."""
@@ -1217,17 +1331,19 @@ class Handler(BaseHTTPRequestHandler):
         path = split.path
         query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
         store = self.server.store
+        user = self.authenticated_user()
         if not (method == "GET" and path == "/_control/requests"):
             with store.cond:
                 store.requests.append({
                     "method": method,
                     "path": self.path,
                     "authorization": self.headers.get("Authorization") is not None,
+                    "user": user,
                     "time": time.time(),
                 })
         try:
             is_api = path in ("/api", "/apis") or path.startswith(("/api/", "/apis/"))
-            if is_api and self.headers.get("Authorization") != f"Bearer {TOKEN}":
+            if is_api and user is None:
                 return self.send_status(401, "Unauthorized")
             path_known = False
             for (route_method, pattern), fn in ROUTES.items():
@@ -1251,6 +1367,27 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_status(500, f"internal error: {exc}")
             else:
                 self.close_connection = True
+
+    def authenticated_user(self):
+        """Who the API server would say this is: a known bearer token, else a verified client certificate.
+
+        As kube-apiserver: a bearer token that is sent is judged alone (an unknown one is a 401 even
+        with a good certificate); without one, a client certificate verified against the client CA
+        (the TLS layer only accepts those) names the user by its CommonName.
+        """
+        header = self.headers.get("Authorization")
+        if header is not None:
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                return None
+            with self.server.store.cond:
+                return self.server.store.api_tokens.get(token.strip())
+        getpeercert = getattr(self.connection, "getpeercert", None)
+        cert = getpeercert() if getpeercert else None
+        if not cert:
+            return None
+        names = [value for rdn in cert.get("subject", ()) for key, value in rdn if key == "commonName"]
+        return names[-1] if names else None
 
     def _read_body(self):
         """Read the request body (Content-Length or chunked) so keep-alive stays in sync."""
@@ -1303,20 +1440,23 @@ class Handler(BaseHTTPRequestHandler):
             super().log_message(fmt, *args)
 
 
-class StandinServer(ThreadingHTTPServer):
-    """Threaded HTTP server carrying the Store; quiet about dropped clients."""
+def server_tls_context(pki_files):
+    """The API server's TLS: its serving certificate, and client certificates verified against the client CA."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(pki_files["apiserver.crt"], pki_files["apiserver.key"])
+    context.load_verify_locations(pki_files["client-ca.crt"])
+    context.verify_mode = ssl.CERT_OPTIONAL
+    return context
 
-    daemon_threads = True
-    request_queue_size = 256
 
-    def __init__(self, address, store):
+class StandinServer(LoopbackServer):
+    """The HTTPS server carrying the Store (``server.store``) and the bookmark pace."""
+
+    def __init__(self, address, store, bookmark_interval=BOOKMARK_INTERVAL):
         self.store = store
-        super().__init__(address, Handler)
-
-    def handle_error(self, request, client_address):
-        if isinstance(sys.exc_info()[1], OSError):
-            return
-        super().handle_error(request, client_address)
+        self.bookmark_interval = bookmark_interval
+        super().__init__(address, Handler, state=store, tls=server_tls_context(store.pki_files))
 
 
 def load_pods(store, path):
@@ -1339,7 +1479,10 @@ def main(argv=None):
     p.add_argument("--tokens", help="TokenReview table: JSON {token: {username, uid, groups, extra}}")
     p.add_argument("--pki-dir", help="write (overwrite) the front-proxy PKI here (created if missing; "
                                      "default: a temp dir removed on exit)")
-    p.add_argument("--kubeconfig-out", help="write a kubeconfig for this server here")
+    p.add_argument("--kubeconfig-out", help="write a kubeconfig for this server here (https, its CA, the token)")
+    p.add_argument("--cert-kubeconfig-out", help="write a kubeconfig authenticating with the admin client certificate")
+    p.add_argument("--bookmark-interval", type=float, default=BOOKMARK_INTERVAL,
+                   help="seconds between watch bookmarks (default %(default)s, the API server's pace)")
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")
     args = p.parse_args(argv)
     Handler.verbose = args.verbose
@@ -1374,29 +1517,26 @@ def serve(args, pki_dir):
             log(f"cannot load pods from {args.pods}: {exc}")
             return 2
 
-    server = StandinServer(("127.0.0.1", args.port), store)
+    server = StandinServer(("127.0.0.1", args.port), store, args.bookmark_interval)
     port = server.server_address[1]
+    ca = store.pki_files["apiserver-ca.crt"]
     if args.kubeconfig_out:
-        write_atomic(args.kubeconfig_out, kubeconfig_text(port))
-    write_atomic(args.port_file, f"{port}\n")  # last: its presence means ready
+        write_atomic(args.kubeconfig_out, kubeconfig_text(port, ca))
+    if args.cert_kubeconfig_out:
+        write_atomic(args.cert_kubeconfig_out, kubeconfig_text(
+            port, ca, store.pki_files["admin-client.crt"], store.pki_files["admin-client.key"]))
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
-    while not stop.wait(0.5):
-        pass
-    # Let open watches finish with a terminating chunk, briefly, then go.
-    store.stop()
-    server.shutdown()
-    deadline = time.monotonic() + 2.0
-    while time.monotonic() < deadline:
-        with store.cond:
-            if not store.watches:
-                break
-        time.sleep(0.05)
-    server.server_close()
-    return 0
+    def let_watches_end():
+        """Open watches finish with a terminating chunk, briefly, then we go."""
+        store.stop()
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            with store.cond:
+                if not store.watches:
+                    break
+            time.sleep(0.05)
+
+    return serve_until_signal(server, args.port_file, before_close=let_watches_end)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Self-test of scripts/prometheus_fault_proxy.py against an in-process fake Prometheus (~1 s).
+"""Self-test of tests/support/prometheus_fault_proxy.py against an in-process fake Prometheus (~1 s).
 
-    /usr/bin/python3 -m unittest tests/integration/test_fault_proxy.py -v
+    /usr/bin/python3 -m unittest tests/harness/test_fault_proxy.py -v
 """
 
 import http.client
@@ -10,16 +10,15 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import unittest
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PROXY = os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts", "prometheus_fault_proxy.py")
+from tests.support import REPO, module_argv
+from tests.support.httpserver import LoopbackServer, wait_port_file
 
 ANSWER = {"status": "success", "data": {"resultType": "vector", "result": [
     {"metric": {"namespace": "ns", "pod": "a"}, "value": [1767225600.123, "0.5"]},
@@ -54,21 +53,17 @@ class FakePrometheus(BaseHTTPRequestHandler):
 class FaultProxyTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.upstream = ThreadingHTTPServer(("127.0.0.1", 0), FakePrometheus)
-        cls.upstream.daemon_threads = True
+        cls.upstream = LoopbackServer(("127.0.0.1", 0), FakePrometheus)
         threading.Thread(target=cls.upstream.serve_forever, daemon=True).start()
         cls.tmp = tempfile.mkdtemp(prefix="fault-proxy-test-")
         port_file = os.path.join(cls.tmp, "port")
         cls.proc = subprocess.Popen(
-            [sys.executable, PROXY, "--upstream", f"http://127.0.0.1:{cls.upstream.server_address[1]}",
-             "--port", "0", "--port-file", port_file], stdin=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + 10
-        while not os.path.exists(port_file):
-            if cls.proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("the fault proxy did not start")
-            time.sleep(0.05)
-        with open(port_file, encoding="utf-8") as f:
-            cls.port = int(f.read())
+            [*module_argv("prometheus_fault_proxy"), "--upstream", f"http://127.0.0.1:{cls.upstream.port}",
+             "--port", "0", "--port-file", port_file], stdin=subprocess.DEVNULL, start_new_session=True, cwd=REPO)
+        try:
+            cls.port = wait_port_file(port_file, 20, alive=lambda: cls.proc.poll() is None, what="the fault proxy")
+        except RuntimeError as exc:
+            raise AssertionError(str(exc)) from None
 
     @classmethod
     def tearDownClass(cls):
@@ -170,15 +165,11 @@ class FaultProxyTest(unittest.TestCase):
             s.bind(("127.0.0.1", 0))
             dead = s.getsockname()[1]  # closed again before the proxy uses it: refused
         port_file = os.path.join(self.tmp, "port-dead")
-        proc = subprocess.Popen([sys.executable, PROXY, "--upstream", f"http://127.0.0.1:{dead}", "--port", "0",
-                                 "--port-file", port_file], stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen([*module_argv("prometheus_fault_proxy"), "--upstream", f"http://127.0.0.1:{dead}",
+                                 "--port", "0", "--port-file", port_file], stdin=subprocess.DEVNULL,
+                                start_new_session=True, cwd=REPO)
         try:
-            deadline = time.monotonic() + 10
-            while not os.path.exists(port_file):
-                self.assertLess(time.monotonic(), deadline, "the second proxy did not start")
-                time.sleep(0.05)
-            with open(port_file, encoding="utf-8") as f:
-                port = int(f.read())
+            port = wait_port_file(port_file, 20, alive=lambda: proc.poll() is None, what="the second proxy")
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             try:
                 conn.request("POST", "/api/v1/query", "query=up")

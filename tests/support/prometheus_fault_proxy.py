@@ -39,16 +39,16 @@ Standard library only.  Usage::
 import argparse
 import http.client
 import json
-import os
-import signal
 import socket
 import struct
 import sys
 import threading
 import time
 from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from tests.support.httpserver import LoopbackServer, serve_until_signal
 
 QUERY_LOG_SIZE = 200
 UPSTREAM_TIMEOUT = 60.0
@@ -62,13 +62,6 @@ HTML_BODY = ("<html>\r\n<head><title>{code} {reason}</title></head>\r\n<body>\r\
 
 def log(msg):
     print(f"prometheus_fault_proxy: {msg}", file=sys.stderr, flush=True)
-
-
-def write_atomic(path, text):
-    tmp = f"{path}.tmp.{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 class BadMode(ValueError):
@@ -342,20 +335,6 @@ class Handler(BaseHTTPRequestHandler):
             super().log_message(fmt, *args)
 
 
-class ProxyServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
-
-    def __init__(self, address, state):
-        self.state = state
-        super().__init__(address, Handler)
-
-    def handle_error(self, request, client_address):
-        if isinstance(sys.exc_info()[1], OSError):
-            return
-        super().handle_error(request, client_address)
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--upstream", required=True, help="Prometheus base URL, http://127.0.0.1:<port>")
@@ -370,17 +349,8 @@ def main(argv=None):
     except ValueError as exc:
         log(str(exc))
         return 2
-    server = ProxyServer(("127.0.0.1", args.port), state)
-    write_atomic(args.port_file, f"{server.server_address[1]}\n")
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
-    while not stop.wait(0.5):
-        pass
-    server.shutdown()
-    server.server_close()
-    return 0
+    server = LoopbackServer(("127.0.0.1", args.port), Handler, state=state)
+    return serve_until_signal(server, args.port_file)
 
 
 if __name__ == "__main__":

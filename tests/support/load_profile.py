@@ -31,7 +31,7 @@ last one with ``"final": true``)::
 At the end one summary line goes to stdout.  Exit status 0 when no request failed (shed ones are not
 failures), 1 otherwise.  Standard library only::
 
-    python3 scripts/load_profile.py --url http://127.0.0.1:8080 --profile 0:1,30:8,90:8,100:0 \\
+    python3 -m tests.support.load_profile --url http://127.0.0.1:8080 --profile 0:1,30:8,90:8,100:0 \\
         --status-file /tmp/load.jsonl
 """
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Self-test for scripts/fake_triton.py and scripts/kube_standin.py.
+"""Self-test for tests/support/fake_triton.py and tests/support/kube_standin.py.
 
 Run from the repository root::
 
-    /usr/bin/python3 -m unittest scripts/test_fixtures.py -v
+    /usr/bin/python3 -m unittest tests/harness/test_fixtures.py -v
 
 Each fixture runs as a subprocess on a free port.  If /usr/bin/prometheus
 exists, one test also scrapes fake_triton with the generated config and checks
@@ -19,16 +19,20 @@ import random
 import re
 import signal
 import socket
+import ssl
 import subprocess
-import sys
 import tempfile
+import threading
 import time
 import unittest
 from urllib.parse import quote, urlencode
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-FAKE_TRITON = os.path.join(HERE, "fake_triton.py")
-KUBE_STANDIN = os.path.join(HERE, "kube_standin.py")
+from tests.support import REPO, module_argv
+
+FAKE_TRITON = "fake_triton"  # modules of tests/support, run with python3 -m
+KUBE_STANDIN = "kube_standin"
+# port -> SSLContext trusting that stand-in's CA: the stand-in serves HTTPS only, as kube-apiserver.
+TLS_CONTEXTS = {}
 PROMETHEUS = "/usr/bin/prometheus"
 TOKEN = "standin-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -63,8 +67,8 @@ HPA_USER = "system:serviceaccount:kube-system:horizontal-pod-autoscaler"
 TOKENREVIEWS = "/apis/authentication.k8s.io/v1/tokenreviews"
 SARS = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
 AUTH_CM = "/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication"
-PKI_STEMS = ("client-ca", "front-proxy-ca", "front-proxy-client", "not-allowed-client",
-             "rogue-ca", "rogue-client")
+PKI_STEMS = ("apiserver-ca", "apiserver", "client-ca", "admin-client", "front-proxy-ca", "front-proxy-client",
+             "not-allowed-client", "rogue-ca", "rogue-client")
 
 
 # ---------------------------------------------------------------------------
@@ -94,12 +98,23 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_fixture(script, args, workdir, name, wait=10.0):
-    """Start a fixture with --port 0 and return (process, port) once it is ready."""
+def start_fixture(module, args, workdir, name, wait=20.0):
+    """Start a fixture (a tests/support module) with --port 0 and return (process, port) once it is ready.
+
+    A stand-in also gets a kubeconfig (unless the test passes one); the CA named in it is trusted for
+    that port from then on (``TLS_CONTEXTS``).  ``wait`` covers the stand-in's PKI generation (nine
+    openssl key+certificate pairs, ~1-3 s on a loaded 2-core machine) with a wide margin.
+    """
     port_file = os.path.join(workdir, f"{name}.port")
+    args = list(args)
+    kubeconfig = None
+    if module == KUBE_STANDIN:
+        if "--kubeconfig-out" not in args:
+            args += ["--kubeconfig-out", os.path.join(workdir, f"{name}.kubeconfig")]
+        kubeconfig = args[args.index("--kubeconfig-out") + 1]
     stderr = open(os.path.join(workdir, f"{name}.stderr"), "w")
-    proc = subprocess.Popen([sys.executable, script, "--port", "0", "--port-file", port_file, *args],
-                            stdout=subprocess.DEVNULL, stderr=stderr)
+    proc = subprocess.Popen([*module_argv(module), "--port", "0", "--port-file", port_file, *args],
+                            stdout=subprocess.DEVNULL, stderr=stderr, cwd=REPO)
     stderr.close()
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
@@ -107,10 +122,21 @@ def start_fixture(script, args, workdir, name, wait=10.0):
             raise RuntimeError(f"{name} exited with {proc.returncode}: "
                                + read_text(os.path.join(workdir, f"{name}.stderr")))
         if os.path.exists(port_file):
-            return proc, int(read_text(port_file))
+            port = int(read_text(port_file))
+            if kubeconfig is not None:
+                TLS_CONTEXTS[port] = ssl.create_default_context(cafile=kubeconfig_ca(kubeconfig))
+            return proc, port
         time.sleep(0.05)
     stop_process(proc)
     raise RuntimeError(f"{name} did not write its port file within {wait}s")
+
+
+def kubeconfig_ca(path):
+    """The ``certificate-authority`` file a kubeconfig names."""
+    for line in read_text(path).splitlines():
+        if line.strip().startswith("certificate-authority:"):
+            return line.split(":", 1)[1].strip()
+    raise AssertionError(f"{path} names no certificate-authority")
 
 
 def stop_process(proc, wait=10.0):
@@ -125,9 +151,17 @@ def stop_process(proc, wait=10.0):
     return proc.returncode
 
 
-def request(port, method, path, body=None, headers=None, timeout=5.0):
-    """One HTTP request (bytes bodies go as-is); returns (status, headers dict, body bytes)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+def connection(port, timeout=5.0, context=None):
+    """HTTPS to a stand-in (verified against its CA), plain HTTP to anything else."""
+    context = context or TLS_CONTEXTS.get(port)
+    if context is not None:
+        return http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=context)
+    return http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+
+
+def request(port, method, path, body=None, headers=None, timeout=5.0, context=None):
+    """One HTTP(S) request (bytes bodies go as-is); returns (status, headers dict, body bytes)."""
+    conn = connection(port, timeout, context)
     try:
         data = None if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
         hdrs = dict(headers or {})
@@ -176,6 +210,8 @@ class WatchStream:
 
     def __init__(self, port, path, timeout=5.0):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        if port in TLS_CONTEXTS:
+            self.sock = TLS_CONTEXTS[port].wrap_socket(self.sock, server_hostname="127.0.0.1")
         self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
                            f"Authorization: Bearer {TOKEN}\r\nAccept: application/json\r\n\r\n").encode())
         self.f = self.sock.makefile("rb")
@@ -461,8 +497,9 @@ class KubeStandinTest(unittest.TestCase):
         pods_file = os.path.join(d, "pods.json")
         cls.kubeconfig = os.path.join(d, "kubeconfig")
         write_json_atomic(pods_file, {"pods": KUBE_PODS})
-        cls.proc, cls.port = start_fixture(KUBE_STANDIN, ["--pods", pods_file, "--kubeconfig-out", cls.kubeconfig],
-                                           d, "kube")
+        cls.proc, cls.port = start_fixture(KUBE_STANDIN, ["--pods", pods_file, "--kubeconfig-out", cls.kubeconfig,
+                                                          "--pki-dir", os.path.join(d, "pki"),
+                                                          "--bookmark-interval", "1"], d, "kube")
 
     @classmethod
     def tearDownClass(cls):
@@ -489,7 +526,8 @@ class KubeStandinTest(unittest.TestCase):
 
     def test_kubeconfig(self):
         text = read_text(self.kubeconfig)
-        for line in ("apiVersion: v1", "kind: Config", f"server: http://127.0.0.1:{self.port}",
+        for line in ("apiVersion: v1", "kind: Config", f"server: https://127.0.0.1:{self.port}",
+                     f"certificate-authority: {os.path.join(self.tmp.name, 'pki', 'apiserver-ca.crt')}",
                      "token: standin-token", "current-context: standin"):
             self.assertIn(line, text)
 
@@ -550,9 +588,106 @@ class KubeStandinTest(unittest.TestCase):
         self.assertEqual(names("/api/v1/namespaces/team-a/pods?labelSelector=" + quote("app!=triton")),
                          ["team-a/other-0"])
         self.assertEqual(names("/api/v1/pods?labelSelector=" + quote("app in (other,nothing)")), ["team-a/other-0"])
-        self.assertEqual(names("/api/v1/pods?labelSelector=&fieldSelector=" + quote("status.phase=Running")),
-                         names("/api/v1/pods"))
+        # The field selector is applied (it used to be ignored): the Pending pod is not Running.
+        running = names("/api/v1/pods?labelSelector=&fieldSelector=" + quote("status.phase=Running"))
+        self.assertNotIn("team-b/triton-0", running)
+        self.assertEqual(running, [n for n in names("/api/v1/pods") if n != "team-b/triton-0"])
         self.assertEqual(get_json(self.port, "/api/v1/pods?labelSelector=" + quote("a b c"))[0], 400)
+
+    def test_field_selectors(self):
+        def names(selector, path="/api/v1/pods"):
+            status, body = get_json(self.port, f"{path}?fieldSelector={quote(selector)}")
+            self.assertEqual(status, 200, body)
+            return [f'{p["metadata"]["namespace"]}/{p["metadata"]["name"]}' for p in body["items"]]
+        self.assertEqual(names("metadata.name=triton-0"), ["team-a/triton-0", "team-b/triton-0"])
+        self.assertEqual(names("metadata.name==other-0"), ["team-a/other-0"])
+        self.assertEqual(names("metadata.namespace=team-b"), ["team-b/triton-0", "team-b/triton-1"])
+        self.assertEqual(names("status.phase!=Running,metadata.namespace=team-b"), ["team-b/triton-0"])
+        self.assertEqual(names("metadata.name=triton-1", "/api/v1/namespaces/team-b/pods"), ["team-b/triton-1"])
+        self.assertEqual(names("metadata.namespace=team-a", "/api/v1/namespaces/team-b/pods"), [])
+        status, body = get_json(self.port, "/api/v1/pods?fieldSelector=" + quote("spec.bogus=x"))
+        self.assertEqual((status, body["reason"], body["message"]),
+                         (400, "BadRequest", "field label not supported: spec.bogus"))
+        status, body = get_json(self.port, "/api/v1/pods?fieldSelector=" + quote("metadata.name"))
+        self.assertEqual((status, body["reason"]), (400, "BadRequest"))
+
+    def test_watch_honours_field_selector(self):
+        rv = self.current_rv()
+        stream = self.watch(f"/api/v1/pods?watch=1&resourceVersion={rv}&fieldSelector={quote('metadata.name=fs-1')}")
+        self.control("POST", "/_control/pods", {"namespace": "team-z", "name": "fs-0"})
+        self.control("POST", "/_control/pods", {"namespace": "team-z", "name": "fs-1"})
+        self.addCleanup(self.control, "DELETE", "/_control/pods/team-z/fs-1")
+        self.addCleanup(self.control, "DELETE", "/_control/pods/team-z/fs-0")
+        event = stream.next_event(timeout=5.0)
+        self.assertEqual((event["type"], event["object"]["metadata"]["name"]), ("ADDED", "fs-1"))
+
+    def test_list_resource_version(self):
+        rv = self.current_rv()
+        for value in (str(rv), "0", ""):
+            status, body = get_json(self.port, f"/api/v1/pods?resourceVersion={value}")
+            self.assertEqual((status, body["metadata"]["resourceVersion"]), (200, str(rv)), value)
+        status, body = get_json(self.port, "/api/v1/pods?resourceVersion=abc")
+        self.assertEqual((status, body["reason"]), (400, "BadRequest"))
+        # A version the server has not reached: it waits (~3 s), then 504, as kube-apiserver does.
+        status, body = get_json(self.port, f"/api/v1/pods?resourceVersion={rv + 1000}")
+        self.assertEqual((status, body["reason"], body["message"]),
+                         (504, "Timeout", f"Too large resource version: {rv + 1000}, current: {rv}"))
+        # ...and answers as soon as it does reach it.
+        answer = {}
+        waiting = threading.Thread(target=lambda: answer.update(
+            result=get_json(self.port, f"/api/v1/pods?resourceVersion={rv + 1}")))
+        waiting.start()
+        self.control("POST", "/_control/pods", {"namespace": "team-z", "name": "rv-1"})
+        waiting.join(10)
+        self.assertFalse(waiting.is_alive(), "the list waiting for a future resourceVersion did not answer")
+        status, body = answer["result"]
+        self.assertEqual((status, body["metadata"]["resourceVersion"]), (200, str(rv + 1)))
+        self.assertIn("rv-1", [p["metadata"]["name"] for p in body["items"]])
+        # A version older than the compaction point is gone: 410 Expired.
+        self.control("DELETE", "/_control/pods/team-z/rv-1")
+        self.control("POST", "/_control/compact")
+        status, body = get_json(self.port, f"/api/v1/pods?resourceVersion={rv}")
+        self.assertEqual((status, body["reason"], body["code"]), (410, "Expired", 410))
+        self.assertTrue(body["message"].startswith(f"too old resource version: {rv} ("), body["message"])
+
+    def test_https_only_with_its_own_ca(self):
+        with self.assertRaises((http.client.HTTPException, OSError)):
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+            try:
+                conn.request("GET", "/healthz")
+                conn.getresponse().read()
+            finally:
+                conn.close()
+        with self.assertRaises(ssl.SSLCertVerificationError):  # the system roots do not trust it
+            request(self.port, "GET", "/healthz", context=ssl.create_default_context())
+
+    def test_client_certificate_auth(self):
+        pki = os.path.join(self.tmp.name, "pki")
+        admin = ssl.create_default_context(cafile=os.path.join(pki, "apiserver-ca.crt"))
+        admin.load_cert_chain(os.path.join(pki, "admin-client.crt"), os.path.join(pki, "admin-client.key"))
+        status, _, body = request(self.port, "GET", "/api/v1/pods?limit=1", headers={}, context=admin)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(self.control("GET", "/_control/requests")[-1]["user"], "standin-admin")
+        # A bearer token that is sent is judged on its own, as kube-apiserver's union authenticator does.
+        status, _, body = request(self.port, "GET", "/api/v1/pods", headers={"Authorization": "Bearer wrong"},
+                                  context=admin)
+        self.assertEqual((status, json.loads(body)), (401, UNAUTHORIZED))
+        # A certificate from another CA (the front-proxy's) is no client credential of the API server.
+        stranger = ssl.create_default_context(cafile=os.path.join(pki, "apiserver-ca.crt"))
+        stranger.load_cert_chain(os.path.join(pki, "front-proxy-client.crt"), os.path.join(pki, "front-proxy-client.key"))
+        with self.assertRaises((ssl.SSLError, OSError, http.client.HTTPException)):
+            request(self.port, "GET", "/api/v1/pods", headers={}, context=stranger)
+
+    def test_api_token_rotation(self):
+        self.addCleanup(request, self.port, "DELETE", "/_control/api-tokens")
+        self.control("POST", "/_control/api-tokens", {"rotated-token": "system:serviceaccount:cma:adapter"})
+        status, body = get_json(self.port, "/api/v1/pods")
+        self.assertEqual((status, body), (401, UNAUTHORIZED))
+        status, body = get_json(self.port, "/api/v1/pods?limit=1", headers={"Authorization": "Bearer rotated-token"})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(self.control("GET", "/_control/requests")[-1]["user"], "system:serviceaccount:cma:adapter")
+        self.control("DELETE", "/_control/api-tokens")
+        self.assertEqual(get_json(self.port, "/api/v1/pods?limit=1")[0], 200)
 
     def test_continue_token_expires_after_compaction(self):
         status, page = get_json(self.port, "/api/v1/pods?limit=1")
@@ -946,14 +1081,20 @@ class KubeStandinAuthTest(unittest.TestCase):
                                   "-ext", "basicConstraints,extendedKeyUsage")
             self.assertEqual(rc, 0, out)
             fields = dict(line.split("=", 1) for line in out.splitlines() if re.match(r"^(subject|not\w+)=", line))
-            cn = "front-proxy-ca" if stem == "rogue-ca" else "front-proxy-client" if stem == "rogue-client" else stem
-            self.assertEqual(fields["subject"], f"CN = {cn}")
+            subjects = {"rogue-ca": "CN = front-proxy-ca", "rogue-client": "CN = front-proxy-client",
+                        "apiserver-ca": "CN = kube-standin-ca", "apiserver": "CN = kube-apiserver",
+                        "admin-client": "O = system:masters, CN = standin-admin"}
+            self.assertEqual(fields["subject"], subjects.get(stem, f"CN = {stem}"))
             not_before = calendar.timegm(time.strptime(fields["notBefore"], "%b %d %H:%M:%S %Y %Z"))
             not_after = calendar.timegm(time.strptime(fields["notAfter"], "%b %d %H:%M:%S %Y %Z"))
             self.assertAlmostEqual(now - not_before, 86400, delta=600)
             self.assertAlmostEqual(not_after - now, 365 * 86400, delta=600)
             if stem.endswith("-ca"):
                 self.assertIn("CA:TRUE", out)
+                self.assertNotIn("TLS Web Client Authentication", out)
+            elif stem == "apiserver":
+                self.assertIn("CA:FALSE", out)
+                self.assertIn("TLS Web Server Authentication", out)
                 self.assertNotIn("TLS Web Client Authentication", out)
             else:
                 self.assertIn("CA:FALSE", out)
@@ -1033,7 +1174,7 @@ class KubeStandinAuthStartupTest(unittest.TestCase):
                 pki_dir = pki["dir"]
                 self.assertTrue(os.path.isdir(pki_dir))
                 self.assertFalse(pki_dir.startswith(d))
-                self.assertEqual(len(pki["files"]), 12)
+                self.assertEqual(len(pki["files"]), 2 * len(PKI_STEMS))
                 _, cm = get_json(port, AUTH_CM)
                 self.assertEqual(cm["data"]["requestheader-client-ca-file"],
                                  read_text(pki["files"]["front-proxy-ca.crt"]))
@@ -1049,12 +1190,43 @@ class KubeStandinAuthStartupTest(unittest.TestCase):
             self.assertNotIn("secret-file-token", str(ctx.exception))
 
 
+class KubeStandinPaceTest(unittest.TestCase):
+    """Bookmarks come at the API server's pace (about once a minute) unless a test asks for more."""
+
+    def test_no_bookmark_within_a_short_watch_by_default(self):
+        with tempfile.TemporaryDirectory() as d:
+            proc, port = start_fixture(KUBE_STANDIN, [], d, "kube")
+            try:
+                stream = WatchStream(port, "/api/v1/pods?watch=1&resourceVersion=1000&allowWatchBookmarks=1"
+                                           "&timeoutSeconds=2")
+                # The watch's own end (timeoutSeconds) is the event observed: no bookmark came before it.
+                self.assertEqual(stream.events_until_end(within=10.0), [])
+                self.assertEqual(stream.ended, "clean")
+                stream.close()
+            finally:
+                stop_process(proc)
+
+    def test_restart_keeps_the_ca(self):
+        with tempfile.TemporaryDirectory() as d:
+            pki = os.path.join(d, "pki")
+            proc, port = start_fixture(KUBE_STANDIN, ["--pki-dir", pki], d, "first")
+            trusted = TLS_CONTEXTS[port]
+            ca = read_text(os.path.join(pki, "apiserver-ca.crt"))
+            self.assertEqual(stop_process(proc), 0)
+            proc, port = start_fixture(KUBE_STANDIN, ["--pki-dir", pki], d, "second")
+            try:
+                self.assertEqual(read_text(os.path.join(pki, "apiserver-ca.crt")), ca)
+                self.assertEqual(request(port, "GET", "/healthz", context=trusted)[0], 200)
+            finally:
+                stop_process(proc)
+
+
 class KubeStandinShutdownTest(unittest.TestCase):
     """SIGTERM ends open watches cleanly and exits 0 promptly."""
 
     def test_sigterm_with_open_watch(self):
         with tempfile.TemporaryDirectory() as d:
-            proc, port = start_fixture(KUBE_STANDIN, [], d, "kube")
+            proc, port = start_fixture(KUBE_STANDIN, ["--bookmark-interval", "1"], d, "kube")
             try:
                 stream = WatchStream(port, "/api/v1/pods?watch=1&resourceVersion=1000&allowWatchBookmarks=1")
                 self.assertEqual(stream.next_event(timeout=3.0)["type"], "BOOKMARK")
@@ -1064,6 +1236,7 @@ class KubeStandinShutdownTest(unittest.TestCase):
                 self.assertEqual(stream.ended, "clean")
                 stream.close()
                 self.assertEqual(proc.wait(5), 0)
+                # Budget: the stand-in lets open watches end for at most 2 s, then exits; +1 s margin.
                 self.assertLess(time.monotonic() - started, 3.0)
             finally:
                 stop_process(proc)
