@@ -49,6 +49,8 @@ STEPS=(
     "adapter | auth               | unittest | $PY -m unittest -v tests/integration/test_auth.py"
     "adapter | faults             | unittest | $PY -m unittest -v tests/integration/test_faults.py"
     "adapter | tools              | unittest | $PY -m unittest -v tests/integration/test_tools.py"
+    "adapter | rule-answers       | unittest | $PY -m unittest -v tests/integration/test_rule_answers.py"
+    "adapter | charts             | count:^charts: ([0-9]+) passed, 0 failed$ | bash scripts/check-charts.sh"
     "adapter | replay             | unittest | $PY -m unittest -v tests/integration/test_replay.py"
     "setup   | triton-install     | -        | bash scripts/install-triton.sh"
     "adapter | triton             | unittest | $PY -m unittest -v tests/integration/test_triton.py"

@@ -3,7 +3,7 @@
 
 For three values files, ``helm template`` renders the chart; the test takes the ConfigMap's ``rules.yaml`` and
 the Deployment's ``--metrics-relist-interval`` (shortened to 2s here so discovery does not wait 30 s to 1 m)
-and restarts the real adapter of ``tests/integration/e2e_stack.py``'s Stack (simulated Triton pods, a real
+and restarts the real adapter of ``tests/support/e2e_stack.py``'s Stack (simulated Triton pods, a real
 Prometheus, the Kubernetes API stand-in) with them:
 
 * chart defaults: the built-in rule (the adapter's own format) serves pods/triton:queue_compute:ratio;
@@ -30,10 +30,9 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 
 from charts import ADAPTER_CHART, named, render  # noqa: E402
-from e2e_stack import GROUP, Stack, adapter_bin, expected_milli, wait_for  # noqa: E402
+from tests.support.e2e_stack import GROUP, Stack, adapter_bin, expected_milli, wait_for  # noqa: E402
 
 NS = "triton"
 METRIC = "triton:queue_compute:ratio"

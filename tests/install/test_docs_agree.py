@@ -23,9 +23,8 @@ import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 
-from e2e_stack import adapter_bin  # noqa: E402
+from tests.support.e2e_stack import adapter_bin  # noqa: E402
 
 DOCS = [os.path.join(REPO, "README.md")] + sorted(glob.glob(os.path.join(REPO, "docs", "*.md")))
 HISTORICAL = ("when this was measured", "first run")

@@ -2,7 +2,7 @@
 """scripts/install.sh walks the safe install order against the stand-in world, with the real adapter.
 
 The cluster side is tests/install/standin_kubectl.py (no kube-apiserver runs here): it records what is applied
-and forwards every ``kubectl get --raw`` to the real adapter of tests/integration/e2e_stack.py's Stack (real
+and forwards every ``kubectl get --raw`` to the real adapter of tests/support/e2e_stack.py's Stack (real
 Prometheus, Kubernetes API stand-in behind it). Checked:
 
 * install: the APIServices are looked up first; the first apply sends no APIService; the rollout is awaited and
@@ -24,9 +24,8 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 
-from e2e_stack import Stack  # noqa: E402
+from tests.support.e2e_stack import Stack  # noqa: E402
 
 INSTALL = os.path.join(REPO, "scripts", "install.sh")
 OVERLAY = "manifests/overlays/cert-manager"

@@ -21,9 +21,7 @@ import urllib.parse
 import urllib.request
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from e2e_stack import GROUP, Stack, adapter_bin, parse_quantity_milli, wait_for  # noqa: E402
+from tests.support.e2e_stack import GROUP, Stack, adapter_bin, parse_quantity_milli, wait_for  # noqa: E402
 
 
 def _model(queue, compute):
