@@ -8,7 +8,7 @@ import Testing
 
 /// The wiring the executable uses, reached from tests: flags parsed and validated into a configuration,
 /// and `buildAdapter` with port 0, as Hummingbird's `buildApplication` habit has it.
-@Suite("AdapterWiring: flags, validation and buildAdapter")
+@Suite("AdapterWiring: flags, validation and buildAdapter", .timeLimit(.minutes(1)))
 struct AdapterWiringTests {
     static func scratch() throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wiring-\(UUID().uuidString)")

@@ -7,7 +7,7 @@ import Testing
 
 /// `explain` observes the server's own path: on the same world, its verdicts and outcome agree with the
 /// answer the provider gives the server.
-@Suite("explain: the provider's own decisions, recorded")
+@Suite("explain: the provider's own decisions, recorded", .timeLimit(.minutes(1)))
 struct ExplainTests {
     static let world: [InstantSample] = [
         ProviderTests.sample("team-a", "triton-0", "0.5"),

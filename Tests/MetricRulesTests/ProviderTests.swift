@@ -28,7 +28,7 @@ struct FakePods: PodDirectory {
     }
 }
 
-@Suite("PrometheusMetricsProvider: the pods that exist, the values Prometheus computed")
+@Suite("PrometheusMetricsProvider: the pods that exist, the values Prometheus computed", .timeLimit(.minutes(1)))
 struct ProviderTests {
     static let t = 1_795_000_000.5
     static func sample(_ ns: String, _ pod: String, _ value: String) -> InstantSample {

@@ -36,10 +36,15 @@ final class GatedQuery: Sendable {
         for waiter in gate.withLock({ gates in defer { gates = [] }; return gates }) { waiter.resume() }
     }
 
-    /// Waits (bounded) until `count` runs have started.
-    func waitForRuns(_ count: Int) async throws {
+    /// Waits (bounded: 2,000 polls of 1 ms, about 2 s and more on a loaded machine) until `count` runs
+    /// have started; records an issue, failing the test, when they have not.
+    func waitForRuns(_ count: Int, sourceLocation: SourceLocation = #_sourceLocation) async throws {
         for _ in 0..<2000 where runs.withLock({ $0 }) < count {
             try await Task.sleep(for: .milliseconds(1))
+        }
+        let seen = runs.withLock { $0 }
+        if seen < count {
+            Issue.record("waited for \(count) runs of the query, saw \(seen)", sourceLocation: sourceLocation)
         }
     }
 }
@@ -52,7 +57,7 @@ final class ManualClock: Sendable {
     func advance(_ duration: Duration) { offset.withLock { $0 += duration } }
 }
 
-@Suite("QueryCoalescer: one Prometheus query per period, never a stale or failed answer")
+@Suite("QueryCoalescer: one Prometheus query per period, never a stale or failed answer", .timeLimit(.minutes(1)))
 struct QueryCoalescerTests {
     static let samples = [InstantSample(labels: ["pod": "triton-0"], timestamp: 1_795_000_000, value: "1.5")]
     static func coalescer(ttl: Duration, limit: Int = 8, wait: Duration = .seconds(5), clock: ManualClock = ManualClock()) -> QueryCoalescer {

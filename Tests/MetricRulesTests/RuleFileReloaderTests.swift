@@ -4,7 +4,7 @@ import MetricRules
 import Metrics
 import Testing
 
-@Suite("RuleFileReloader: a valid new config is swapped in whole, an invalid one changes nothing")
+@Suite("RuleFileReloader: a valid new config is swapped in whole, an invalid one changes nothing", .timeLimit(.minutes(1)))
 struct RuleFileReloaderTests {
     static let query = "sum by (<<.GroupBy>>) (rate(x{<<.LabelMatchers>>}[<<.Window>>]))"
     static func config(_ names: [String]) -> String {

@@ -28,7 +28,7 @@ struct NoPods: PodDirectory {
 
 /// Answers users found wrong with prometheus-adapter configs, each served end to end through discovery,
 /// the provider and a Prometheus answer written by hand.
-@Suite("Served answers: namespace metrics, external rules without namespace, kinds from the catalog")
+@Suite("Served answers: namespace metrics, external rules without namespace, kinds from the catalog", .timeLimit(.minutes(1)))
 struct ServedAnswersTests {
     static let t = 1_795_000_000.0
 

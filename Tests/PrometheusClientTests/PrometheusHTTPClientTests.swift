@@ -61,7 +61,7 @@ final class ScriptedPrometheus: Sendable {
     }
 }
 
-@Suite("PrometheusHTTPClient: POST /api/v1/query, auth, envelopes and faults")
+@Suite("PrometheusHTTPClient: POST /api/v1/query, auth, envelopes and faults", .timeLimit(.minutes(1)))
 struct PrometheusHTTPClientTests {
     static let vector = #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"namespace":"team-a","pod":"triton-0"},"value":[1795000000.123,"0.7895263157894737"]},{"metric":{"namespace":"team-a","pod":"triton-1"},"value":[1795000000.123,"NaN"]}]}}"#
 
