@@ -65,11 +65,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Files mounted from Secrets and ConfigMaps, read through kubelet's links and compared by content.
+        .target(
+            name: "MountedFiles",
+            swiftSettings: swiftSettings
+        ),
         // HTTPS serving of custom.metrics.k8s.io for any provider.
         .target(
             name: "CustomMetricsServer",
             dependencies: [
                 "CustomMetricsAPI",
+                "MountedFiles",
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -196,7 +203,12 @@ let package = Package(
             dependencies: [
                 "CustomMetricsServer",
                 "CustomMetricsAPI",
+                "MountedFiles",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -224,6 +236,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -19,12 +19,31 @@ public struct ServerConfiguration: Sendable {
     public var certificates: ServingCertificateStore?
     /// Header sizes and idle time per connection.
     public var limits: RequestLimits
+    /// Handshake timeout, connection cap, pending-request cap.
+    public var connections: ConnectionLimits
+    /// The TLS 1.2 suites offered (`--tls-cipher-suites`, parsed by `TLSCipherSuites.parse`).
+    public var cipherSuites: [NIOTLSCipher]
+    /// The front-proxy authenticator, when request-header authentication is on: it is shown each client
+    /// certificate chain during the handshake, so leaves issued by an intermediate are trusted. Pass the
+    /// same instance as `AuthConfiguration.requestHeader`.
+    public var frontProxy: RequestHeaderAuthenticator?
 
-    public init(bindAddress: String = "0.0.0.0", port: Int = 6443, certificates: ServingCertificateStore?, limits: RequestLimits = RequestLimits()) {
+    public init(
+        bindAddress: String = "0.0.0.0",
+        port: Int = 6443,
+        certificates: ServingCertificateStore?,
+        limits: RequestLimits = RequestLimits(),
+        connections: ConnectionLimits = ConnectionLimits(),
+        cipherSuites: [NIOTLSCipher] = TLSCipherSuites.secureDefault,
+        frontProxy: RequestHeaderAuthenticator? = nil
+    ) {
         self.bindAddress = bindAddress
         self.port = port
         self.certificates = certificates
         self.limits = limits
+        self.connections = connections
+        self.cipherSuites = cipherSuites
+        self.frontProxy = frontProxy
     }
 }
 
@@ -46,8 +65,8 @@ public func buildRouter<Provider: CustomMetricsProvider>(
     metricsText: @escaping @Sendable () -> String = { "" }
 ) -> Router<AdapterRequestContext> {
     let router = Router(context: AdapterRequestContext.self)
-    router.add(middleware: StatusMiddleware(metricsFactory: metricsFactory))
-    router.add(middleware: AuthMiddleware(configuration: auth))
+    router.add(middleware: StatusMiddleware(metricsFactory: metricsFactory, limits: limits))
+    router.add(middleware: AuthMiddleware(configuration: auth, limits: limits))
     CustomMetricsController<Provider, AdapterRequestContext>(provider: provider, limits: limits).addRoutes(to: router)
     if let external {
         ExternalMetricsController<AnyExternalMetricsProvider, AdapterRequestContext>(
@@ -60,14 +79,15 @@ public func buildRouter<Provider: CustomMetricsProvider>(
 
 /// The HTTPS application: TLS with HTTP/2 negotiated through ALPN, HTTP/1.1 otherwise, on one port.
 ///
-/// A client certificate is requested but not required; it is verified against the front-proxy CA by
-/// `AuthMiddleware`, per request, so a CA rotation needs no new TLS context.
+/// A client certificate is requested but not required; whether it proves a front proxy is decided by
+/// `RequestHeaderAuthenticator` (shown the presented chain here, consulted per request by
+/// `AuthMiddleware`), so a CA rotation needs no new TLS context. `ConnectionLimits` bound what clients
+/// that never authenticate can hold.
 ///
 /// - Parameters:
 ///   - router: From `buildRouter`.
-///   - configuration: Address, port and certificate.
+///   - configuration: Address, port, certificate and limits.
 ///   - services: Background services to run beside the server (the pod cache, reloaders).
-///   - shutdownTimeout: How long in-flight requests may take after SIGTERM.
 ///   - onServerRunning: Called with the bound channel once listening (tests read the port from it).
 public func buildApplication(
     router: Router<AdapterRequestContext>,
@@ -77,7 +97,11 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     let limits = configuration.limits
+    let connections = configuration.connections
+    let pending = AdmissionTable(capacity: connections.maximumPendingRequests)
+    let open = AdmissionTable(capacity: connections.maximumConnections)
     let http1 = HTTP1Channel.Configuration(
+        additionalChannelHandlers: [PendingRequestGuard(pending: pending, timeout: connections.requestReceiveTimeout)],
         idleTimeout: TimeAmount(limits.idleTimeout),
         httpDecoderConfiguration: .init(
             maxHeaderFieldSize: limits.maximumHeaderFieldSize,
@@ -87,22 +111,18 @@ public func buildApplication(
     )
     let server: HTTPServerBuilder
     if let store = configuration.certificates {
-        let certificate = store.certificate
-        var tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: certificate.chain.map { .certificate($0) },
-            privateKey: .privateKey(certificate.privateKey)
+        let tls = HummingbirdHTTP2.TLSChannelConfiguration(
+            tlsConfiguration: tlsConfiguration(store.certificate, configuration: configuration),
+            customVerificationCallback: verificationCallback(configuration.frontProxy)
         )
-        tls.minimumTLSVersion = .tlsv12
-        tls.certificateVerification = .optionalVerification
-        tls.sslContextCallback = store.contextCallback
-        server = try .http2Upgrade(
-            tlsChannelConfiguration: HummingbirdHTTP2.TLSChannelConfiguration(
-                tlsConfiguration: tls,
-                // Accept any presented chain here; AuthMiddleware decides what it proves.
-                customVerificationCallback: { _, promise in promise.succeed(.certificateVerified) }
-            ),
-            configuration: HTTP2ChannelConfiguration(idleTimeout: limits.idleTimeout, streamConfiguration: http1)
-        )
+        let http2 = HTTP2ChannelConfiguration(idleTimeout: limits.idleTimeout, streamConfiguration: http1)
+        server = HTTPServerBuilder { responder in
+            ConnectionGuardChannel(
+                base: try HTTP2UpgradeChannel(tlsChannelConfiguration: tls, configuration: http2, responder: responder),
+                connections: open,
+                handshakeTimeout: connections.handshakeTimeout
+            )
+        }
     } else {
         server = .http1(configuration: http1)
     }
@@ -114,6 +134,36 @@ public func buildApplication(
         onServerRunning: onServerRunning,
         logger: logger
     )
+}
+
+/// TLS 1.2 and 1.3, the configured 1.2 suites, the current serving certificate on every handshake, and
+/// a client certificate asked for but optional.
+func tlsConfiguration(_ certificate: ServingCertificate, configuration: ServerConfiguration) -> TLSConfiguration {
+    var tls = TLSConfiguration.makeServerConfiguration(
+        certificateChain: certificate.chain.map { .certificate($0) },
+        privateKey: .privateKey(certificate.privateKey)
+    )
+    tls.minimumTLSVersion = .tlsv12
+    tls.cipherSuiteValues = configuration.cipherSuites
+    tls.certificateVerification = .optionalVerification
+    tls.sslContextCallback = configuration.certificates?.contextCallback
+    return tls
+}
+
+/// Accepts any presented chain (a client certificate only matters to request-header authentication),
+/// after showing it to the front-proxy authenticator so it can remember a leaf that verifies through
+/// the intermediates sent with it.
+func verificationCallback(_ frontProxy: RequestHeaderAuthenticator?) -> HummingbirdHTTP2.TLSChannelConfiguration.CustomVerificationCallback {
+    { certificates, promise in
+        guard let frontProxy else {
+            promise.succeed(.certificateVerified)
+            return
+        }
+        promise.completeWithTask {
+            await frontProxy.admit(presentedChain: certificates)
+            return .certificateVerified
+        }
+    }
 }
 
 /// An existential `ExternalMetricsProvider` as a concrete type, for the generic controller.

@@ -18,7 +18,11 @@ public struct AuthConfiguration: Sendable {
     public var tokenCacheTTL: Duration
     public var authorizedCacheTTL: Duration
     public var unauthorizedCacheTTL: Duration
+    /// Entries each cache (tokens, decisions) keeps at most.
     public var cacheCapacity: Int
+    /// Bytes each cache keeps at most; with keys of 32 bytes this bounds what distinct paths or tokens
+    /// from an authenticated client can cost (`--authorization-cache-max-bytes`).
+    public var cacheMaximumBytes: Int
 
     public init(
         insecureLocalMode: Bool = false,
@@ -29,7 +33,8 @@ public struct AuthConfiguration: Sendable {
         tokenCacheTTL: Duration = .seconds(10),
         authorizedCacheTTL: Duration = .seconds(10),
         unauthorizedCacheTTL: Duration = .seconds(10),
-        cacheCapacity: Int = 10_000
+        cacheCapacity: Int = 10_000,
+        cacheMaximumBytes: Int = 4 << 20
     ) {
         self.insecureLocalMode = insecureLocalMode
         self.tokenReviewer = tokenReviewer
@@ -40,6 +45,7 @@ public struct AuthConfiguration: Sendable {
         self.authorizedCacheTTL = authorizedCacheTTL
         self.unauthorizedCacheTTL = unauthorizedCacheTTL
         self.cacheCapacity = cacheCapacity
+        self.cacheMaximumBytes = cacheMaximumBytes
     }
 
     /// No authentication at all (tests through the router, `--insecure-local-mode`).
@@ -49,30 +55,36 @@ public struct AuthConfiguration: Sendable {
 /// Authenticates (front-proxy certificate and headers, else bearer token by TokenReview) and authorizes
 /// (SubjectAccessReview) every request outside the always-allowed paths. 401 and 403 are Status objects
 /// saying who was denied what; tokens never reach a log line.
+///
+/// Both caches are keyed by SHA-256 digests (of the token; of the user and attributes), bounded by
+/// entries and bytes, and merge concurrent identical reviews into one.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = AdapterRequestContext
 
     let configuration: AuthConfiguration
-    let tokens: ReviewCache<String, UserInfo?>
-    let decisions: ReviewCache<DecisionKey, Decision>
-
-    struct DecisionKey: Hashable, Sendable {
-        var user: UserInfo
-        var attributes: AuthorizationAttributes
-    }
+    let limits: RequestLimits
+    let tokens: ReviewCache<SHA256Digest, UserInfo?>
+    let decisions: ReviewCache<SHA256Digest, Decision>
 
     struct Decision: Sendable {
         var allowed: Bool
         var reason: String
     }
 
-    init(configuration: AuthConfiguration) {
+    init(configuration: AuthConfiguration, limits: RequestLimits = RequestLimits()) {
         self.configuration = configuration
-        self.tokens = ReviewCache(capacity: configuration.cacheCapacity)
-        self.decisions = ReviewCache(capacity: configuration.cacheCapacity)
+        self.limits = limits
+        self.tokens = ReviewCache(capacity: configuration.cacheCapacity, maximumBytes: configuration.cacheMaximumBytes) { user in
+            user.map(Self.cost(of:)) ?? 0
+        }
+        self.decisions = ReviewCache(capacity: configuration.cacheCapacity, maximumBytes: configuration.cacheMaximumBytes) { decision in
+            decision.reason.utf8.count
+        }
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let target = context.target(of: request, limits: limits)
+        if case .tooLong(let error) = target { return JSONResponse.status(error) }
         if configuration.insecureLocalMode || configuration.alwaysAllowPaths.contains(request.uri.path) {
             return try await next(request, context)
         }
@@ -88,7 +100,8 @@ struct AuthMiddleware: RouterMiddleware {
             return JSONResponse.status(MetricsError(.serviceUnavailable, "authentication is temporarily unavailable"))
         }
         context.user = user
-        let attributes = Self.attributes(of: request)
+        let verb = request.method == .get || request.method == .head ? "get" : request.method.rawValue.lowercased()
+        let attributes = target.attributes(verb: verb)
         let decision: Decision
         do {
             decision = try await authorize(user: user, attributes: attributes)
@@ -115,23 +128,52 @@ struct AuthMiddleware: RouterMiddleware {
         let token = String(authorization.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
         guard !token.isEmpty, let reviewer = configuration.tokenReviewer else { return nil }
         // Cached by digest: the cache holds no token.
-        let digest = SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
-        if let cached = tokens.value(for: digest) { return cached }
-        let user = try await reviewer.review(token: token)
-        tokens.store(user, for: digest, ttl: configuration.tokenCacheTTL)
-        return user
+        let ttl = configuration.tokenCacheTTL
+        return try await tokens.value(for: SHA256.hash(data: Data(token.utf8)), ttl: { _ in ttl }) {
+            try await reviewer.review(token: token)
+        }
     }
 
     private func authorize(user: UserInfo, attributes: AuthorizationAttributes) async throws -> Decision {
         guard let reviewer = configuration.accessReviewer else {
             return Decision(allowed: false, reason: "no authorizer is configured")
         }
-        let key = DecisionKey(user: user, attributes: attributes)
-        if let cached = decisions.value(for: key) { return cached }
-        let (allowed, reason) = try await reviewer.review(user: user, attributes: attributes)
-        let decision = Decision(allowed: allowed, reason: reason)
-        decisions.store(decision, for: key, ttl: allowed ? configuration.authorizedCacheTTL : configuration.unauthorizedCacheTTL)
-        return decision
+        let (allowedTTL, deniedTTL) = (configuration.authorizedCacheTTL, configuration.unauthorizedCacheTTL)
+        return try await decisions.value(for: Self.digest(user: user, attributes: attributes), ttl: { $0.allowed ? allowedTTL : deniedTTL }) {
+            let (allowed, reason) = try await reviewer.review(user: user, attributes: attributes)
+            return Decision(allowed: allowed, reason: reason)
+        }
+    }
+
+    /// A 32-byte key for a (user, attributes) pair: every field length-prefixed, so no two pairs share
+    /// an encoding, then hashed, so a long path costs its length once, not for as long as it is cached.
+    static func digest(user: UserInfo, attributes: AuthorizationAttributes) -> SHA256Digest {
+        var hasher = SHA256()
+        func add(_ text: String) {
+            withUnsafeBytes(of: UInt64(text.utf8.count).littleEndian) { hasher.update(bufferPointer: $0) }
+            hasher.update(data: Data(text.utf8))
+        }
+        add(user.username)
+        add(user.uid)
+        user.groups.forEach(add)
+        add("|extra")
+        for key in user.extra.keys.sorted() {
+            add(key)
+            user.extra[key, default: []].forEach(add)
+        }
+        switch attributes {
+        case .resource(let verb, let group, let version, let resource, let subresource, let namespace, let name):
+            [ "resource", verb, group, version, resource, subresource, namespace.map { "+" + $0 } ?? "-", name.map { "+" + $0 } ?? "-" ].forEach(add)
+        case .nonResource(let verb, let path):
+            ["nonResource", verb, path].forEach(add)
+        }
+        return hasher.finalize()
+    }
+
+    /// The bytes a cached user holds.
+    static func cost(of user: UserInfo) -> Int {
+        let strings = [user.username, user.uid] + user.groups + user.extra.flatMap { [$0.key] + $0.value }
+        return strings.reduce(0) { $0 + 16 + $1.utf8.count }
     }
 
     /// The client certificate of the connection: on the channel itself for HTTP/1.1, on its parent (the
@@ -141,28 +183,5 @@ struct AuthMiddleware: RouterMiddleware {
         if let certificate = try? await channel.nioSSL_peerCertificate().get() { return certificate }
         if let parent = channel.parent, let certificate = try? await parent.nioSSL_peerCertificate().get() { return certificate }
         return nil
-    }
-
-    /// What the request asks to do: a metric read is a resource request, anything else non-resource.
-    static func attributes(of request: Request) -> AuthorizationAttributes {
-        let verb = request.method == .get || request.method == .head ? "get" : request.method.rawValue.lowercased()
-        if let parsed = try? MetricsRequest(path: request.uri.path, query: request.uri.query ?? "") {
-            switch parsed {
-            case .object(let version, let object, let metric):
-                return .resource(verb: verb, group: APIVersion.group, version: version.rawValue, resource: object.resource,
-                                 subresource: metric.name, namespace: object.namespace, name: object.name)
-            case .selection(let version, let resource, let namespace, _, let metric):
-                return .resource(verb: verb, group: APIVersion.group, version: version.rawValue, resource: resource,
-                                 subresource: metric.name, namespace: namespace, name: nil)
-            case .group, .discovery:
-                break
-            }
-        }
-        // kube-apiserver's request info for a namespaced collection: verb list, the metric as resource.
-        if case .values(let namespace, let metric, _)? = try? ExternalMetricsRequest(path: request.uri.path, query: request.uri.query ?? "") {
-            return .resource(verb: verb == "get" ? "list" : verb, group: ExternalMetricsRequest.groupName, version: ExternalMetricsRequest.version,
-                             resource: metric, subresource: "", namespace: namespace, name: nil)
-        }
-        return .nonResource(verb: verb, path: request.uri.path)
     }
 }

@@ -1,13 +1,12 @@
 import CustomMetricsAPI
 import Hummingbird
-import Logging
 
 /// Serves `custom.metrics.k8s.io`: the group document, discovery for each version, and metric values,
 /// for any provider.
 ///
-/// Paths are parsed by `MetricsRequest` from the raw request URI so that percent-encoding (`%2A`, `+`)
-/// is decoded exactly once, segment by segment.
-public struct CustomMetricsController<Provider: CustomMetricsProvider, Context: RequestContext>: Sendable {
+/// The request arrives parsed (`RequestTarget`, from the raw URI, so percent-encoding such as `%2A` and
+/// `+` is decoded exactly once, segment by segment).
+public struct CustomMetricsController<Provider: CustomMetricsProvider, Context: RequestTargetContext>: Sendable {
     let provider: Provider
     let limits: RequestLimits
 
@@ -18,22 +17,13 @@ public struct CustomMetricsController<Provider: CustomMetricsProvider, Context: 
 
     /// Adds the API's routes to `router`.
     public func addRoutes(to router: Router<Context>) {
-        router.get(RouterPath(MetricsRequest.prefix), use: self.get)
-        router.get(RouterPath(MetricsRequest.prefix + "/**"), use: self.get)
-        for method in [HTTPRequest.Method.post, .put, .patch, .delete] {
-            router.on(RouterPath(MetricsRequest.prefix), method: method, use: self.methodNotAllowed)
-            router.on(RouterPath(MetricsRequest.prefix + "/**"), method: method, use: self.methodNotAllowed)
-        }
+        MetricsAPIRoutes.add(prefix: MetricsRequest.prefix, to: router, get: self.get)
     }
 
     /// Every GET under the group prefix.
     @Sendable func get(_ request: Request, context: Context) async throws -> Response {
-        if let error = limits.uriTooLong(request.uri) { return JSONResponse.status(error) }
-        let parsed: MetricsRequest
-        do {
-            parsed = try MetricsRequest(path: request.uri.path, query: request.uri.query ?? "")
-        } catch {
-            return JSONResponse.status(error)
+        guard case .customMetrics(let parsed) = context.target(of: request, limits: limits) else {
+            return MetricsAPIRoutes.notServed(context.target(of: request, limits: limits))
         }
         do throws(MetricsError) {
             switch parsed {
@@ -55,9 +45,5 @@ public struct CustomMetricsController<Provider: CustomMetricsProvider, Context: 
         } catch {
             return JSONResponse.status(error)
         }
-    }
-
-    @Sendable func methodNotAllowed(_ request: Request, context: Context) async throws -> Response {
-        JSONResponse.status(MetricsError(.methodNotAllowed, "the server does not allow this method on the requested resource: only get is supported"))
     }
 }

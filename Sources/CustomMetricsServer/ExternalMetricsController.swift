@@ -3,7 +3,7 @@ import Hummingbird
 
 /// Serves `external.metrics.k8s.io/v1beta1`: the group document, discovery, and a metric's values in a
 /// namespace, for any provider.
-public struct ExternalMetricsController<Provider: ExternalMetricsProvider, Context: RequestContext>: Sendable {
+public struct ExternalMetricsController<Provider: ExternalMetricsProvider, Context: RequestTargetContext>: Sendable {
     let provider: Provider
     let limits: RequestLimits
 
@@ -14,19 +14,16 @@ public struct ExternalMetricsController<Provider: ExternalMetricsProvider, Conte
 
     /// Adds the API's routes to `router`.
     public func addRoutes(to router: Router<Context>) {
-        router.get(RouterPath(ExternalMetricsRequest.prefix), use: self.get)
-        router.get(RouterPath(ExternalMetricsRequest.prefix + "/**"), use: self.get)
-        for method in [HTTPRequest.Method.post, .put, .patch, .delete] {
-            router.on(RouterPath(ExternalMetricsRequest.prefix), method: method, use: self.methodNotAllowed)
-            router.on(RouterPath(ExternalMetricsRequest.prefix + "/**"), method: method, use: self.methodNotAllowed)
-        }
+        MetricsAPIRoutes.add(prefix: ExternalMetricsRequest.prefix, to: router, get: self.get)
     }
 
     /// Every GET under the group prefix.
     @Sendable func get(_ request: Request, context: Context) async throws -> Response {
-        if let error = limits.uriTooLong(request.uri) { return JSONResponse.status(error) }
+        guard case .externalMetrics(let parsed) = context.target(of: request, limits: limits) else {
+            return MetricsAPIRoutes.notServed(context.target(of: request, limits: limits))
+        }
         do throws(MetricsError) {
-            switch try ExternalMetricsRequest(path: request.uri.path, query: request.uri.query ?? "") {
+            switch parsed {
             case .group:
                 return JSONResponse.make(ExternalAPIGroup())
             case .discovery:
@@ -40,9 +37,5 @@ public struct ExternalMetricsController<Provider: ExternalMetricsProvider, Conte
         } catch {
             return JSONResponse.status(error)
         }
-    }
-
-    @Sendable func methodNotAllowed(_ request: Request, context: Context) async throws -> Response {
-        JSONResponse.status(MetricsError(.methodNotAllowed, "the server does not allow this method on the requested resource: only get is supported"))
     }
 }

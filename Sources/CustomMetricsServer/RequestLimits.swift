@@ -6,7 +6,8 @@ import CustomMetricsAPI
 /// Selector length is bounded in `MetricsRequest` (`maximumSelectorLength`); Prometheus concurrency in the
 /// provider's coalescer.
 public struct RequestLimits: Sendable {
-    /// The longest request target (path and query) a metrics request may have: longer is 414.
+    /// The longest request target (path and query) any request may have: longer is 414, answered before
+    /// authentication or any review (`RequestTarget`).
     public var maximumURILength: Int
     /// How long a metrics request may take from routing to answer: longer is 503.
     public var requestTimeout: Duration
@@ -33,15 +34,6 @@ public struct RequestLimits: Sendable {
         self.maximumHeaderListSize = maximumHeaderListSize
         self.maximumHeaderCount = maximumHeaderCount
         self.idleTimeout = idleTimeout
-    }
-}
-
-extension RequestLimits {
-    /// The 414 for a request target longer than `maximumURILength`, or nil when it fits.
-    func uriTooLong(_ uri: some CustomStringConvertible) -> MetricsError? {
-        let length = uri.description.utf8.count
-        guard length > maximumURILength else { return nil }
-        return MetricsError(.uriTooLong, "the request target is \(length) bytes long; the limit is \(maximumURILength)")
     }
 }
 

@@ -28,6 +28,22 @@ public struct ServingCertificate: Sendable {
         }
     }
 
+    /// A PEM certificate chain and its PEM private key, from bytes already read (a `MountedFile`).
+    ///
+    /// - Parameter source: The path the bytes came from, for messages and the start-up log.
+    public static func load(certificatePEM: [UInt8], privateKeyPEM: [UInt8], source: String) throws -> ServingCertificate {
+        do {
+            let chain = try NIOSSLCertificate.fromPEMBytes(certificatePEM)
+            guard !chain.isEmpty else { throw ServingCertificateError("\(source) holds no PEM certificate") }
+            let key = try NIOSSLPrivateKey(bytes: privateKeyPEM, format: .pem)
+            return ServingCertificate(chain: chain, privateKey: key, source: source)
+        } catch let error as ServingCertificateError {
+            throw error
+        } catch {
+            throw ServingCertificateError("cannot load the serving certificate \(source): \(error)")
+        }
+    }
+
     /// The certificate in `directory` (`apiserver.crt`, `apiserver.key`), made there first if missing.
     ///
     /// A fresh CA signs the serving certificate; `ca.crt` holds that CA so clients (and an APIService's

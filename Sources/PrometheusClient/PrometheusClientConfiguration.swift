@@ -21,6 +21,10 @@ public struct PrometheusClientConfiguration: Sendable {
     public var headers: [(name: String, value: String)]
     /// The largest response accepted, in bytes.
     public var maxResponseBytes: Int
+    /// The bytes all responses being read at once may hold together (`--prometheus-max-total-response-bytes`):
+    /// concurrent answers beyond it fail as overloaded (503) instead of taking the process past its
+    /// memory limit. A single response is also bounded by it.
+    public var maxTotalResponseBytes: Int
 
     public init(
         url: String,
@@ -33,7 +37,8 @@ public struct PrometheusClientConfiguration: Sendable {
         clientKeyFile: String? = nil,
         insecureSkipTLSVerify: Bool = false,
         headers: [(name: String, value: String)] = [],
-        maxResponseBytes: Int = 64 << 20
+        maxResponseBytes: Int = 64 << 20,
+        maxTotalResponseBytes: Int = 32 << 20
     ) {
         self.url = url
         self.queryTimeout = queryTimeout
@@ -46,5 +51,6 @@ public struct PrometheusClientConfiguration: Sendable {
         self.insecureSkipTLSVerify = insecureSkipTLSVerify
         self.headers = headers
         self.maxResponseBytes = maxResponseBytes
+        self.maxTotalResponseBytes = maxTotalResponseBytes
     }
 }

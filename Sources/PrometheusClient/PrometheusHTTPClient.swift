@@ -14,6 +14,7 @@ public struct PrometheusHTTPClient: PrometheusQuerying, PrometheusSeriesListing 
     private let queryURL: String
     private let rangeQueryURL: String
     private let seriesURL: String
+    private let budget: ResponseByteBudget
 
     /// Builds the client and its TLS settings.
     ///
@@ -30,6 +31,7 @@ public struct PrometheusHTTPClient: PrometheusQuerying, PrometheusSeriesListing 
         self.rangeQueryURL = base + "/api/v1/query_range"
         self.seriesURL = base + "/api/v1/series"
         self.configuration = configuration
+        self.budget = ResponseByteBudget(limit: configuration.maxTotalResponseBytes)
 
         var tls = TLSConfiguration.makeClientConfiguration()
         do {
@@ -63,10 +65,12 @@ public struct PrometheusHTTPClient: PrometheusQuerying, PrometheusSeriesListing 
         // AsyncHTTPClient's own deadline fires first and says why (a refused connection, say); this
         // outer bound only catches a body that trickles in forever.
         let timeout = configuration.queryTimeout + .milliseconds(500)
-        let (status, body) = try await withDeadline(timeout) { () throws(PrometheusQueryError) -> (UInt, ByteBuffer) in
+        let (status, body, reservation) = try await withDeadline(timeout) { () throws(PrometheusQueryError) in
             try await self.post(url: queryURL, form: "query=" + Self.formEncode(promql))
         }
-        return try PrometheusResponse.decode(status: status, body: body)
+        return try withExtendedLifetime(reservation) { () throws(PrometheusQueryError) in
+            try PrometheusResponse.decode(status: status, body: body)
+        }
     }
 
     /// The labels of the series `selector` matches since `start`, from `/api/v1/series` (POSTed: a
@@ -74,10 +78,12 @@ public struct PrometheusHTTPClient: PrometheusQuerying, PrometheusSeriesListing 
     public func series(matching selector: String, since start: Double) async throws(PrometheusQueryError) -> [[String: String]] {
         let timeout = configuration.queryTimeout + .milliseconds(500)
         let form = "match[]=" + Self.formEncode(selector) + "&start=\(Self.number(start.rounded(.down)))"
-        let (status, body) = try await withDeadline(timeout) { () throws(PrometheusQueryError) -> (UInt, ByteBuffer) in
+        let (status, body, reservation) = try await withDeadline(timeout) { () throws(PrometheusQueryError) in
             try await self.post(url: seriesURL, form: form)
         }
-        return try PrometheusResponse.decodeSeries(status: status, body: body)
+        return try withExtendedLifetime(reservation) { () throws(PrometheusQueryError) in
+            try PrometheusResponse.decodeSeries(status: status, body: body)
+        }
     }
 
     /// Runs `promql` over `[start, end]` every `step` seconds against `/api/v1/query_range`.
@@ -86,17 +92,21 @@ public struct PrometheusHTTPClient: PrometheusQuerying, PrometheusSeriesListing 
     public func rangeQuery(_ promql: String, start: Double, end: Double, step: Double) async throws(PrometheusQueryError) -> [RangeSeries] {
         let timeout = configuration.queryTimeout + .milliseconds(500)
         let form = "query=" + Self.formEncode(promql) + "&start=\(Self.number(start))&end=\(Self.number(end))&step=\(Self.number(step))"
-        let (status, body) = try await withDeadline(timeout) { () throws(PrometheusQueryError) -> (UInt, ByteBuffer) in
+        let (status, body, reservation) = try await withDeadline(timeout) { () throws(PrometheusQueryError) in
             try await self.post(url: rangeQueryURL, form: form)
         }
-        return try PrometheusResponse.decodeMatrix(status: status, body: body)
+        return try withExtendedLifetime(reservation) { () throws(PrometheusQueryError) in
+            try PrometheusResponse.decodeMatrix(status: status, body: body)
+        }
     }
 
     private static func number(_ value: Double) -> String {
         value == value.rounded() ? String(Int64(value)) : String(format: "%.3f", value)
     }
 
-    private func post(url: String, form query: String) async throws(PrometheusQueryError) -> (UInt, ByteBuffer) {
+    /// POSTs the form and reads the answer, its bytes reserved in the shared budget for as long as the
+    /// returned reservation is held.
+    private func post(url: String, form query: String) async throws(PrometheusQueryError) -> (UInt, ByteBuffer, ResponseByteBudget.Reservation) {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
@@ -125,8 +135,11 @@ public struct PrometheusHTTPClient: PrometheusQuerying, PrometheusSeriesListing 
         request.body = .bytes(ByteBuffer(string: form))
         do {
             let response = try await httpClient.execute(request, timeout: .milliseconds(timeoutMilliseconds))
-            let body = try await response.body.collect(upTo: configuration.maxResponseBytes)
-            return (response.status.code, body)
+            let reservation = ResponseByteBudget.Reservation(budget: budget)
+            let body = try await collect(response.body, into: reservation)
+            return (response.status.code, body, reservation)
+        } catch let error as PrometheusQueryError {
+            throw error
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             throw PrometheusQueryError(.timeout, "\(error)")
         } catch is CancellationError {
@@ -136,6 +149,23 @@ public struct PrometheusHTTPClient: PrometheusQuerying, PrometheusSeriesListing 
         } catch {
             throw PrometheusQueryError(.unreachable, "\(error)")
         }
+    }
+
+    /// Reads a body, at most `maxResponseBytes`, reserving each chunk in the shared budget first.
+    private func collect(_ body: HTTPClientResponse.Body, into reservation: ResponseByteBudget.Reservation) async throws -> ByteBuffer {
+        var collected = ByteBuffer()
+        for try await chunk in body {
+            guard collected.readableBytes + chunk.readableBytes <= configuration.maxResponseBytes else {
+                throw PrometheusQueryError(.malformedResponse, "response larger than \(configuration.maxResponseBytes) bytes")
+            }
+            guard reservation.add(chunk.readableBytes) else {
+                throw PrometheusQueryError(
+                    .overloaded, "Prometheus answers being read exceed \(budget.limit) bytes together; retry later"
+                )
+            }
+            collected.writeImmutableBuffer(chunk)
+        }
+        return collected
     }
 
     /// `application/x-www-form-urlencoded`: everything but unreserved characters percent-encoded.
