@@ -58,7 +58,7 @@ sources_for() {
             support_sources=(fuzz/Support/FuzzInput.swift fuzz/Support/Invariant.swift fuzz/Support/SplitMix64.swift)
             ;;
         vector)
-            module_sources=(Sources/PrometheusClient/VectorDecoder.swift Sources/MetricRules/PrometheusQuerying.swift)
+            module_sources=(Sources/PrometheusClient/VectorDecoder.swift Sources/PrometheusClient/JSONReader.swift Sources/MetricRules/PrometheusQuerying.swift)
             support_sources=(fuzz/Support/FuzzInput.swift fuzz/Support/Invariant.swift fuzz/Support/SplitMix64.swift)
             extra_flags=(-D FUZZING)
             ;;

@@ -51,10 +51,14 @@ public func buildAdapter(configuration: AdapterConfiguration, logger: Logger) as
             provider: provider, auth: auth, external: provider, limits: configuration.server.limits, metricsFactory: factory,
             metricsText: { registry.emitToString() }
         )
+        // The TLS handshake verifies front-proxy chains (with the intermediates the client sends) against
+        // the same authenticator the requests are checked with.
+        var server = configuration.server
+        server.frontProxy = auth.requestHeader
         let certificateSource = configuration.certificateSource
         let application = try buildApplication(
             router: router,
-            configuration: configuration.server,
+            configuration: server,
             logger: logger,
             onServerRunning: { channel in
                 logger.info("serving custom.metrics.k8s.io", metadata: [
@@ -128,6 +132,7 @@ private func authConfiguration(
         alwaysAllowPaths: settings.alwaysAllowPaths,
         tokenCacheTTL: settings.tokenCacheTTL,
         authorizedCacheTTL: settings.authorizedCacheTTL,
-        unauthorizedCacheTTL: settings.unauthorizedCacheTTL
+        unauthorizedCacheTTL: settings.unauthorizedCacheTTL,
+        cacheMaximumBytes: settings.cacheMaximumBytes
     )
 }

@@ -2,6 +2,7 @@ import CustomMetricsAPI
 import CustomMetricsServer
 import Foundation
 import MetricRules
+import NIOSSL
 import PrometheusClient
 
 /// The validated result of the server's flags: everything `buildAdapter` needs, read once.
@@ -16,6 +17,7 @@ public struct AdapterConfiguration: Sendable {
         public var authorizedCacheTTL: Duration
         public var unauthorizedCacheTTL: Duration
         public var alwaysAllowPaths: [String]
+        public var cacheMaximumBytes: Int
     }
 
     public var server: ServerConfiguration
@@ -49,12 +51,20 @@ public struct AdapterConfiguration: Sendable {
             bindAddress: options.bindAddress,
             port: options.securePort,
             certificates: certificate.map { ServingCertificateStore($0) },
-            limits: RequestLimits(requestTimeout: requestTimeout)
+            limits: RequestLimits(requestTimeout: requestTimeout),
+            connections: try Self.connectionLimits(options),
+            cipherSuites: try Self.cipherSuites(options)
         )
         tlsReloadInterval = try DurationFlag.parse(options.tlsReloadInterval, flag: "--tls-reload-interval")
         shutdownTimeout = try DurationFlag.parse(options.shutdownTimeout, flag: "--shutdown-timeout")
         auth = try Self.auth(options)
         prometheus = try options.prometheus.clientConfiguration()
+        guard options.prometheusMaxTotalResponseBytes >= 1 << 20 else {
+            throw SettingsError("--prometheus-max-total-response-bytes must be at least 1048576 (1 MiB)")
+        }
+        // One answer can never be larger than all answers together.
+        prometheus.maxTotalResponseBytes = options.prometheusMaxTotalResponseBytes
+        prometheus.maxResponseBytes = min(prometheus.maxResponseBytes, options.prometheusMaxTotalResponseBytes)
         queryCoalescing = try Self.queryCoalescing(options, requestTimeout: requestTimeout, queryTimeout: prometheus.queryTimeout)
         kubeconfigPath = options.kubeconfig
         podsFile = options.podsFile
@@ -86,6 +96,27 @@ public struct AdapterConfiguration: Sendable {
         }
     }
 
+    private static func connectionLimits(_ options: ServerOptions) throws(SettingsError) -> ConnectionLimits {
+        guard options.maxConnections >= 1, options.maxPendingRequests >= 1 else {
+            throw SettingsError("--max-connections and --max-pending-requests must be at least 1")
+        }
+        return ConnectionLimits(
+            handshakeTimeout: try DurationFlag.parse(options.tlsHandshakeTimeout, flag: "--tls-handshake-timeout"),
+            maximumConnections: options.maxConnections,
+            maximumPendingRequests: options.maxPendingRequests,
+            requestReceiveTimeout: try DurationFlag.parse(options.requestReceiveTimeout, flag: "--request-receive-timeout")
+        )
+    }
+
+    private static func cipherSuites(_ options: ServerOptions) throws(SettingsError) -> [NIOTLSCipher] {
+        guard let list = options.tlsCipherSuites else { return TLSCipherSuites.secureDefault }
+        do {
+            return try TLSCipherSuites.parse(list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        } catch {
+            throw SettingsError(error.description)
+        }
+    }
+
     private static func auth(_ options: ServerOptions) throws(SettingsError) -> Auth {
         func list(_ text: String) -> [String] {
             text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -104,7 +135,8 @@ public struct AdapterConfiguration: Sendable {
             tokenCacheTTL: try DurationFlag.parse(options.tokenCacheTTL, flag: "--authentication-token-webhook-cache-ttl"),
             authorizedCacheTTL: try DurationFlag.parse(options.authorizedCacheTTL, flag: "--authorization-webhook-cache-authorized-ttl"),
             unauthorizedCacheTTL: try DurationFlag.parse(options.unauthorizedCacheTTL, flag: "--authorization-webhook-cache-unauthorized-ttl"),
-            alwaysAllowPaths: list(options.alwaysAllowPaths)
+            alwaysAllowPaths: list(options.alwaysAllowPaths),
+            cacheMaximumBytes: options.authorizationCacheMaxBytes
         )
     }
 

@@ -25,9 +25,7 @@ import threading
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from e2e_stack import Stack, curl_bin  # noqa: E402
+from tests.support.e2e_stack import Stack, curl_bin  # noqa: E402
 
 HPA_USER = "system:serviceaccount:kube-system:horizontal-pod-autoscaler"
 PODS = {"pods": [{"namespace": "team-a", "name": "triton-0", "labels": {"app": "triton"},

@@ -26,6 +26,29 @@ public struct ServerOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("service-namespace"), help: "The namespace of that Service (default: $POD_NAMESPACE, else custom-metrics).")
     public var serviceNamespace: String?
 
+    // MARK: Limits for strangers (docs/security.md)
+
+    @Option(name: .customLong("tls-handshake-timeout"), help: "How long a connection may take from accept to a completed TLS handshake before it is closed.")
+    public var tlsHandshakeTimeout = "5s"
+
+    @Option(name: .customLong("max-connections"), help: "Connections open at once; beyond, the oldest still in its TLS handshake is closed, else the new one.")
+    public var maxConnections = 256
+
+    @Option(name: .customLong("max-pending-requests"), help: "Requests (HTTP/2 streams or HTTP/1.1 requests) being received at once across all connections; beyond, the oldest is closed.")
+    public var maxPendingRequests = 256
+
+    @Option(name: .customLong("request-receive-timeout"), help: "How long a request may take to arrive completely before its stream or connection is closed.")
+    public var requestReceiveTimeout = "10s"
+
+    @Option(name: .customLong("tls-cipher-suites"), help: "Comma-separated TLS 1.2 cipher suites with kube-apiserver's names; TLS 1.3 suites are fixed. Default: ECDHE with AES-GCM or ChaCha20-Poly1305 (the CIS list).")
+    public var tlsCipherSuites: String?
+
+    @Option(name: .customLong("authorization-cache-max-bytes"), help: "Bytes each of the token and decision caches may hold.")
+    public var authorizationCacheMaxBytes = 4 << 20
+
+    @Option(name: .customLong("prometheus-max-total-response-bytes"), help: "Bytes all Prometheus answers being read at once may hold together; beyond, 503.")
+    public var prometheusMaxTotalResponseBytes = 32 << 20
+
     // MARK: Rules and Prometheus
 
     @OptionGroup public var rules: RuleOptions
