@@ -65,8 +65,8 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-batch-size"), help: "Requests one instance computes at once, for the closed- and open-loop models.")
     var maxBatchSize = 1
 
-    @Option(name: .customLong("warm-up"), help: "Time from a scale-up until the new replica takes load (0s: at once).")
-    var warmUp = "0s"
+    @Option(name: .customLong("warm-up"), help: "Time from a scale-up until the new replica takes load (default: at once).")
+    var warmUp: String?
 
     @Option(name: .customLong("compare-with"), help: "A real run's replica timeline (CSV `time,replicas`): print how far the replay is from it and plot it.")
     var compareWith: String?
@@ -74,7 +74,7 @@ struct ReplayCommand: AsyncParsableCommand {
     func run() async throws {
         let spec = try hpa.spec()
         let step = try DurationFlag.parse(self.step, flag: "--step")
-        let warmUp = try DurationFlag.parse(self.warmUp, flag: "--warm-up")
+        let warmUp = try self.warmUp.map { try DurationFlag.parse($0, flag: "--warm-up") } ?? .zero
         let window = try hpa.stabilizationWindow()
         let now = Date().timeIntervalSince1970
         let from = try Self.time(start, now: now, flag: "--start")
