@@ -84,6 +84,7 @@ struct ReplayCommand: AsyncParsableCommand {
             try ReplicaTimeline(csv: String(contentsOfFile: path, encoding: .utf8), source: "--compare-with \(path)")
         }
         let observations = try await read(spec: spec, from: from, to: to, step: step.totalSeconds)
+        let loadModel = Self.usable(self.loadModel, observations: observations)
         let model = try HorizontalPodAutoscalerModel(spec: spec.autoscaler.spec, configuration: ControllerConfiguration(downscaleStabilizationWindow: window))
         var simulation = ReplaySimulation(
             model: model, initialReplicas: initialReplicas ?? timeline?.replicas(at: from), loadModel: loadModel,
@@ -137,13 +138,11 @@ struct ReplayCommand: AsyncParsableCommand {
     ) async throws -> [ReplaySimulation.Observation] {
         var history = ReplayHistory(from: from, to: to, step: step)
         let chunks = history.chunks()
-        var loadSeries = 0
         for (index, chunk) in chunks.enumerated() {
             for (promql, load) in queries {
                 let series = try await client.rangeQuery(promql, start: chunk.start, end: chunk.end, step: history.step)
                 if let load {
                     history.addLoad(series, nameLabel: rule.nameLabel, query: load)
-                    loadSeries += series.count
                 } else {
                     history.add(series, nameLabel: rule.nameLabel)
                 }
@@ -152,10 +151,16 @@ struct ReplayCommand: AsyncParsableCommand {
         }
         if history.seriesSeen == 0 {
             FileHandle.standardError.write(Data("warning: Prometheus returned no series for this rule, namespace and range: check --namespace and the HPA's metric selector\n".utf8))
-        } else if queries.count > 1, loadSeries == 0 {
-            FileHandle.standardError.write(Data("warning: no Triton load series (nv_inference_request_duration_us, nv_inference_compute_infer_duration_us) for these pods: this load model has no data; use --load-model even\n".utf8))
         }
         return history.observations
+    }
+
+    /// `model`, or `even` when the history has none of the load series it needs (a metric that is not
+    /// Triton's, a Prometheus that does not keep them), said on standard error.
+    static func usable(_ model: LoadModel, observations: [ReplaySimulation.Observation]) -> LoadModel {
+        guard model != .even, !observations.contains(where: { !$0.load.isEmpty }) else { return model }
+        FileHandle.standardError.write(Data("warning: no Triton load series (\(ReplayLoadQuery.allCases.map(\.rawValue).joined(separator: ", "))) for these pods: the \(model.rawValue) model has no data, replaying with --load-model even\n".utf8))
+        return .even
     }
 
     static func progress(_ done: Int, of total: Int) {

@@ -31,6 +31,7 @@ Needs promtool and prometheus (Debian ``prometheus``) and the adapter binary (``
 import bisect
 import csv
 import datetime
+import json
 import math
 import os
 import re
@@ -443,6 +444,19 @@ class ReplayOverBackfilledHistory(BackfilledHistory):
         self.assertEqual({r["average"] for r in hold}, {1395})
         self.assertEqual(max(r["replicas"] for r in run["rows"]), 3)
 
+    def test_without_load_series_the_default_model_falls_back_to_even(self):
+        argv = [adapter_bin(), "replay", "--prometheus-url", self.prom_url, "--namespace", NS, "--hpa", self.hpa,
+                "--start", rfc3339(self.start), "--end", rfc3339(self.end),
+                "--output", os.path.join(self.tmp, "default-model.svg"), "--csv", os.path.join(self.tmp, "default-model.csv")]
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=REPO)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("warning: no Triton load series (nv_inference_request_duration_us, "
+                      "nv_inference_compute_infer_duration_us) for these pods: the closed-loop model has no data, "
+                      "replaying with --load-model even", result.stderr)
+        with open(os.path.join(self.tmp, "default-model.csv"), encoding="utf-8") as f, \
+                open(os.path.join(self.tmp, "main.csv"), encoding="utf-8") as g:
+            self.assertEqual(f.read(), g.read())
+
     # -- errors ---------------------------------------------------------------------------------
 
     def test_unknown_metric_names_the_rules(self):
@@ -527,6 +541,30 @@ class ReplayOverHistoryWithGaps(BackfilledHistory):
         for color in ("gray", "steelblue"):
             self.assertEqual(len([p for p in lines if p.get("stroke") == color]), 2, color)
         self.assertEqual(len([r for r in root.findall("svg:rect", SVG_NS) if r.get("class") == "no-data"]), 2)
+
+
+class ReplayAgainstRecordedRuns(unittest.TestCase):
+    """The default load model against the real closed-loop runs in docs/what-if-runs (docs/what-if.md).
+
+    scripts/what_if_crosscheck.py backfills each run's history, replays it under each run's HPA with the
+    closed-loop model and compares with that run's real replica timeline: every cross-prediction within 15 %
+    of the real replica-minutes, at least 90 % of syncs within one replica, the same peak. About 30 s.
+    """
+
+    def test_closed_loop_model_predicts_every_run(self):
+        import what_if_crosscheck
+        out = tempfile.mkdtemp(prefix="cma-what-if-")
+        self.addCleanup(shutil.rmtree, out, ignore_errors=True)
+        rows_path = os.path.join(out, "rows.json")
+        what_if_crosscheck.main(["--models", "closed-loop", "--adapter", adapter_bin(), "--out", out, "--json", rows_path])
+        with open(rows_path, encoding="utf-8") as f:
+            rows = json.load(f)
+        self.assertEqual(len(rows), 9)
+        for row in rows:
+            with self.subTest(history=row["history"], hpa=row["hpa"]):
+                self.assertLessEqual(abs(row["error_pct"]), 15.0)
+                self.assertGreaterEqual(row["within1"], 0.9)
+                self.assertEqual(row["replay"]["peak"], row["real"]["peak"])
 
 
 if __name__ == "__main__":
