@@ -54,11 +54,11 @@ public enum ReplayPlot {
         parts += noDataShading(steps, frame: frame)
         parts.append(#"<rect x="\#(frame.left)" y="\#(frame.top)" width="\#(frame.plotWidth)" height="\#(frame.plotHeight)" fill="none" stroke="gray"/>"#)
         parts += axes(frame: frame, last: last)
-        let replayStairs = staircase(steps.map { ($0.time, $0.replicas) }, until: last)
+        let replayStairs = staircase(steps.map { ($0.time, $0.replicas) })
         parts.append(polyline(replayStairs.map { (frame.x($0.0), frame.yReplicas($0.1)) }, replicas))
         if let real {
             let points = steps.compactMap { step in real.replicas(at: step.time).map { (step.time, $0) } }
-            parts.append(polyline(staircase(points, until: last).map { (frame.x($0.0), frame.yReplicas($0.1)) }, realReplicas))
+            parts.append(polyline(staircase(points).map { (frame.x($0.0), frame.yReplicas($0.1)) }, realReplicas))
         }
         for segment in segments(steps, \.recordedAverage) {
             parts.append(polyline(segment.map { (frame.x($0.0), frame.y($0.1)) }, recorded))
@@ -86,7 +86,7 @@ public enum ReplayPlot {
     }
 
     /// A count held from each sync to the next: one point for the first sync, then two per sync.
-    static func staircase(_ points: [(Double, Int32)], until last: Double) -> [(Double, Int32)] {
+    static func staircase(_ points: [(Double, Int32)]) -> [(Double, Int32)] {
         var result: [(Double, Int32)] = []
         for point in points {
             if let previous = result.last { result.append((point.0, previous.1)) }

@@ -14,7 +14,7 @@ public enum LoadModel: String, Sendable, CaseIterable, Hashable {
     case closedLoop = "closed-loop"
     /// A fixed arrival rate (open-loop clients): offered load `a` = request rate × compute time (busy
     /// seconds per second) spread over `R·c` servers, each an M/M/1 queue at utilisation ρ = a / (R·c):
-    /// queue/compute = ρ / (1 − ρ), with ρ capped at `OpenLoop.maxUtilisation`.
+    /// queue/compute = ρ / (1 − ρ), with ρ capped at `openLoopMaxUtilisation`.
     case openLoop = "open-loop"
 
     /// Utilisation above which the open-loop model stops (a saturated history under-states the offered
@@ -41,33 +41,4 @@ public enum LoadModel: String, Sendable, CaseIterable, Hashable {
             return Int64((rho / (1 - rho) * 1000).rounded())
         }
     }
-}
-
-/// The load of the whole service at one sync.
-public struct ServiceLoad: Sendable, Equatable {
-    /// The sum of the per-pod metric values, in milli-units.
-    public var metricTotal: Double
-    /// Requests in the server (Little's law: request rate × mean time in the server), nil if not recorded.
-    public var inFlight: Double?
-    /// Compute seconds per second (request rate × compute time per request), nil if not recorded.
-    public var busy: Double?
-
-    public init(metricTotal: Double, inFlight: Double? = nil, busy: Double? = nil) {
-        self.metricTotal = metricTotal
-        self.inFlight = inFlight
-        self.busy = busy
-    }
-}
-
-/// How many requests one replica computes at once: its model instances times the max batch size.
-public struct ReplicaCapacity: Sendable, Equatable {
-    public var instances: Int
-    public var maxBatchSize: Int
-
-    public init(instances: Int = 1, maxBatchSize: Int = 1) {
-        self.instances = max(instances, 1)
-        self.maxBatchSize = max(maxBatchSize, 1)
-    }
-
-    public var concurrentRequests: Int { instances * maxBatchSize }
 }
