@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 OUT=${WHAT_IF_OUT:-/tmp/what-if-runs}
 # One profile for the three comparable runs: the default profile's shape, time constants scaled down so
-# that a run takes about 7 minutes (5 s sync, 2 s scrape, 30 s rate window, 60 s stabilization).
+# that a run takes about 5 minutes (5 s sync, 2 s scrape, 30 s rate window, 60 s stabilization).
 # Load: 20 s of 1 client, ramp to 8, hold, step down to 4, hold, then idle until back at the minimum.
 MEDIUM=(--sync-period 5s --scrape-interval 2s --rate-window 30s --stabilization 60s
         --scale-up-period 20s --scale-down-period 20s
