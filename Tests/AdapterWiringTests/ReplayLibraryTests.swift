@@ -52,10 +52,10 @@ struct ReplayLibraryTests {
 
     @Test func csvHasEverySync() {
         #expect(ReplayReport.csv(Self.steps) == """
-            time,recorded_pods,recorded_average_milli,simulated_milli,replicas,desired,reason
-            0,2,1500,1500,1,2,"scale up"
-            15,2,900,900,2,2,"within tolerance"
-            30,0,,,2,2,"no data"
+            time,recorded_pods,recorded_average_milli,simulated_milli,replicas,desired,reason,missing_pods
+            0,2,1500,1500,1,2,"scale up",0
+            15,2,900,900,2,2,"within tolerance",0
+            30,0,,,2,2,"no data",0
 
             """)
     }

@@ -31,6 +31,7 @@ Needs promtool and prometheus (Debian ``prometheus``) and the adapter binary (``
 import bisect
 import csv
 import datetime
+import json
 import math
 import os
 import re
@@ -131,8 +132,10 @@ def hpa_proposal(per_replica_milli, replicas):
     return math.ceil(ratio * replicas)
 
 
-class ReplayOverBackfilledHistory(unittest.TestCase):
+class BackfilledHistory(unittest.TestCase):
+    """Generates ``make_history.py`` history with the class's ``GAPS``, backfills it, serves it."""
     maxDiff = None
+    GAPS = ()  # (pod index, from, to) in seconds after the start: samples left out
 
     @classmethod
     def setUpClass(cls):
@@ -153,8 +156,9 @@ class ReplayOverBackfilledHistory(unittest.TestCase):
         cls.start = cls.end - DURATION
         history = os.path.join(cls.tmp, "history.om")
         cls.run_checked([sys.executable, MAKE_HISTORY, "--output", history, "--namespace", NS, "--pods", "2",
-                         "--end", str(cls.end), "--duration", f"{DURATION}s"])
-        cls.profile = make_history.Profile(cls.start, DURATION, pods=2, namespace=NS)
+                         "--end", str(cls.end), "--duration", f"{DURATION}s",
+                         *[f"--gap={i}:{a}:{b}" for i, a, b in cls.GAPS]])
+        cls.profile = make_history.Profile(cls.start, DURATION, pods=2, namespace=NS, gaps=cls.GAPS)
         EXPECTED_SERIES.clear()
         for key, samples in cls.profile.series().items():
             EXPECTED_SERIES[key] = ([t for t, _ in samples], [v for _, v in samples])
@@ -171,10 +175,7 @@ class ReplayOverBackfilledHistory(unittest.TestCase):
             "--storage.tsdb.retention.time=30d", f"--web.listen-address=127.0.0.1:{cls.prom_port}",
             "--log.level=warn"], os.path.join(cls.tmp, "prometheus.log"))
         wait_for(cls._history_loaded, 30, interval=0.2, what="prometheus serving the backfilled blocks")
-
         cls.hpa = cls.hpa_copy("hpa.yaml")
-        cls.main = cls.replay(cls.hpa, cls.start, cls.end, "main")
-        cls.rows = cls.main["rows"]
 
     @classmethod
     def _stop_prometheus(cls):
@@ -213,7 +214,8 @@ class ReplayOverBackfilledHistory(unittest.TestCase):
 
     @classmethod
     def replay_process(cls, hpa, start, end, name, *extra):
-        argv = [adapter_bin(), "replay", "--prometheus-url", cls.prom_url, "--namespace", NS, "--hpa", hpa,
+        # The generated history has the metric's counters only: the even model, which needs no load series.
+        argv = [adapter_bin(), "replay", "--load-model", "even", "--prometheus-url", cls.prom_url, "--namespace", NS, "--hpa", hpa,
                 "--start", start if isinstance(start, str) else rfc3339(start),
                 "--end", end if isinstance(end, str) else rfc3339(end),
                 "--output", os.path.join(cls.tmp, f"{name}.svg"), "--csv", os.path.join(cls.tmp, f"{name}.csv"),
@@ -233,9 +235,18 @@ class ReplayOverBackfilledHistory(unittest.TestCase):
                     "time": int(row["time"]), "pods": int(row["recorded_pods"]),
                     "average": int(row["recorded_average_milli"]) if row["recorded_average_milli"] else None,
                     "simulated": int(row["simulated_milli"]) if row["simulated_milli"] else None,
-                    "replicas": int(row["replicas"]), "desired": int(row["desired"]), "reason": row["reason"]})
+                    "replicas": int(row["replicas"]), "desired": int(row["desired"]), "reason": row["reason"],
+                    "missing": int(row["missing_pods"])})
         return {"stdout": result.stdout, "stderr": result.stderr, "rows": rows,
                 "svg": os.path.join(cls.tmp, f"{name}.svg"), "seconds": time.monotonic() - began}
+
+
+class ReplayOverBackfilledHistory(BackfilledHistory):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.main = cls.replay(cls.hpa, cls.start, cls.end, "main")
+        cls.rows = cls.main["rows"]
 
     def changes(self, rows=None):
         return [row for row in (rows or self.rows) if row["desired"] != row["replicas"]]
@@ -387,7 +398,7 @@ class ReplayOverBackfilledHistory(unittest.TestCase):
         root = ElementTree.parse(self.main["svg"]).getroot()
         self.assertEqual(root.tag, "{http://www.w3.org/2000/svg}svg")
         titles = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
-        self.assertIn("replay of triton:queue_compute:ratio in triton: target 1, replicas 1-4", titles)
+        self.assertIn("replay of triton:queue_compute:ratio in triton: target 1, replicas 1-4, even load", titles)
         lines = {p.get("stroke"): [tuple(map(float, xy.split(","))) for xy in p.get("points").split()]
                  for p in root.findall("svg:polyline", SVG_NS)}
         self.assertEqual(set(lines), {"crimson", "gray", "steelblue", "seagreen"})
@@ -431,6 +442,19 @@ class ReplayOverBackfilledHistory(unittest.TestCase):
         self.assertEqual({r["average"] for r in hold}, {1395})
         self.assertEqual(max(r["replicas"] for r in run["rows"]), 3)
 
+    def test_without_load_series_the_default_model_falls_back_to_even(self):
+        argv = [adapter_bin(), "replay", "--prometheus-url", self.prom_url, "--namespace", NS, "--hpa", self.hpa,
+                "--start", rfc3339(self.start), "--end", rfc3339(self.end),
+                "--output", os.path.join(self.tmp, "default-model.svg"), "--csv", os.path.join(self.tmp, "default-model.csv")]
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=REPO)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("warning: no Triton load series (nv_inference_request_duration_us, "
+                      "nv_inference_compute_infer_duration_us) for these pods: the closed-loop model has no data, "
+                      "replaying with --load-model even", result.stderr)
+        with open(os.path.join(self.tmp, "default-model.csv"), encoding="utf-8") as f, \
+                open(os.path.join(self.tmp, "main.csv"), encoding="utf-8") as g:
+            self.assertEqual(f.read(), g.read())
+
     # -- errors ---------------------------------------------------------------------------------
 
     def test_unknown_metric_names_the_rules(self):
@@ -459,6 +483,86 @@ class ReplayOverBackfilledHistory(unittest.TestCase):
         self.assertEqual(result.returncode, 64, result.stderr)
         self.assertEqual(result.stderr.splitlines()[0], "Error: --end must be after --start")
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "backwards.svg")))
+
+
+class ReplayOverHistoryWithGaps(BackfilledHistory):
+    """Partial data counts as missing pods, as the HPA counts them; syncs without data are a gap in the plot.
+
+    Two gaps in the same history: the second pod's samples stop for 5 minutes in the hold (95-100 min:
+    both pods at 3.0, the replay at maxReplicas 4), and the only pod's for 5 minutes when quiet
+    (30-35 min: no value at all).
+    """
+    POD_GAP = (1, 95 * 60, 100 * 60)
+    ALL_GAP = (0, 30 * 60, 35 * 60)
+    GAPS = (POD_GAP, ALL_GAP)
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.main = cls.replay(cls.hpa, cls.start, cls.end, "gaps")
+        # Without the scale-down stabilization window the gap alone decides: the known pod's 3.0 spread
+        # over four replicas (0.75) would remove one.
+        cls.unstabilized = cls.replay(
+            cls.hpa_copy("hpa-no-window.yaml", lambda t: t.replace("stabilizationWindowSeconds: 300",
+                                                                   "stabilizationWindowSeconds: 0")),
+            cls.start, cls.end, "gaps-no-window")
+
+    def gap_rows(self, run):
+        return [r for r in run["rows"] if r["pods"] == 1 and self.profile.ramp_end + 60 <= r["time"] <= self.profile.hold_end]
+
+    def test_a_pod_missing_in_the_hold_is_missing_not_idle(self):
+        rows = self.gap_rows(self.main)
+        first, last = self.start + self.POD_GAP[1], self.start + self.POD_GAP[2]
+        # The pod has no value once its last sample before the gap has left the 1m window, until its
+        # first two samples after it are in.
+        self.assertEqual([r["time"] for r in rows], list(range(first + 60, last + 1, STEP)))
+        # The known pod's 3.0 stands for both pods: 6.0 over 4 replicas, not 3.0 over 4.
+        self.assertEqual({(r["missing"], r["average"], r["simulated"], r["replicas"], r["desired"]) for r in rows},
+                         {(1, 3000, 1500, 4, 4)})
+        quiet_gap = range(self.start + self.ALL_GAP[1] + 60, self.start + self.ALL_GAP[2] + 1)
+        self.assertEqual({r["time"]: r["missing"] for r in self.main["rows"] if r["missing"]},
+                         {r["time"]: 1 for r in self.main["rows"] if r in rows or r["time"] in quiet_gap})
+
+    def test_the_missing_pod_rule_holds_where_spreading_the_known_pods_would_scale_down(self):
+        rows = self.gap_rows(self.unstabilized)
+        self.assertTrue(rows)
+        self.assertEqual({(r["replicas"], r["desired"]) for r in rows}, {(4, 4)})
+        self.assertEqual({r["reason"].split(" (")[0] for r in rows},
+                         {"held: counting missing or pending pods reverses or cancels the change"})
+
+    def test_syncs_without_data_are_a_gap_in_the_plot(self):
+        empty = [r["time"] for r in self.main["rows"] if r["pods"] == 0 and r["time"] > self.start + 60]
+        self.assertEqual(empty[0], self.start + self.ALL_GAP[1] + 60)
+        self.assertEqual({r["simulated"] for r in self.main["rows"] if r["time"] in empty}, {None})
+        root = ElementTree.parse(self.main["svg"]).getroot()
+        lines = [p for p in root.findall("svg:polyline", SVG_NS)]
+        for color in ("gray", "steelblue"):
+            self.assertEqual(len([p for p in lines if p.get("stroke") == color]), 2, color)
+        self.assertEqual(len([r for r in root.findall("svg:rect", SVG_NS) if r.get("class") == "no-data"]), 2)
+
+
+class ReplayAgainstRecordedRuns(unittest.TestCase):
+    """The default load model against the real closed-loop runs in docs/what-if-runs (docs/what-if.md).
+
+    tests/support/what_if_crosscheck.py (scripts/what_if_crosscheck.py runs it) backfills each run's history, replays it under each run's HPA with the
+    closed-loop model and compares with that run's real replica timeline: every cross-prediction within 15 %
+    of the real replica-minutes, at least 90 % of syncs within one replica, the same peak. About 30 s.
+    """
+
+    def test_closed_loop_model_predicts_every_run(self):
+        from tests.support import what_if_crosscheck
+        out = tempfile.mkdtemp(prefix="cma-what-if-")
+        self.addCleanup(shutil.rmtree, out, ignore_errors=True)
+        rows_path = os.path.join(out, "rows.json")
+        what_if_crosscheck.main(["--models", "closed-loop", "--adapter", adapter_bin(), "--out", out, "--json", rows_path])
+        with open(rows_path, encoding="utf-8") as f:
+            rows = json.load(f)
+        self.assertEqual(len(rows), 9)
+        for row in rows:
+            with self.subTest(history=row["history"], hpa=row["hpa"]):
+                self.assertLessEqual(abs(row["error_pct"]), 15.0)
+                self.assertGreaterEqual(row["within1"], 0.9)
+                self.assertEqual(row["replay"]["peak"], row["real"]["peak"])
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ the samples (``Profile.series``).
 Standard library only.  Usage::
 
     make_history.py --output history.om [--namespace triton] [--pods 2] [--end now|RFC3339|unix]
-        [--duration 3h] [--interval 6] [--peak-ratio 3.0]
+        [--duration 3h] [--interval 6] [--peak-ratio 3.0] [--gap POD:FROM:TO ...]
 
 Prints the phases with their UTC times.
 """
@@ -87,7 +87,7 @@ def pod_names(count, prefix="triton-6f8b9c7d5-"):
 class Profile:
     """The load profile and the samples it produces; all times are unix seconds."""
 
-    def __init__(self, start, duration, pods=2, peak_ratio=3.0, interval=6, namespace="triton"):
+    def __init__(self, start, duration, pods=2, peak_ratio=3.0, interval=6, namespace="triton", gaps=()):
         if duration % interval or duration < 18 * interval:
             raise ValueError("--duration must be a multiple of --interval and at least 18 intervals")
         self.start = int(start)
@@ -97,6 +97,9 @@ class Profile:
         self.peak_ratio = float(peak_ratio)
         self.namespace = namespace
         self.pods = pod_names(pods)
+        # (pod index, from, to) in seconds after the start: that pod's samples in [from, to) are not
+        # written (a failed scrape, a Prometheus outage); its counters keep counting.
+        self.gaps = [(int(i), self.start + int(a), self.start + int(b)) for i, a, b in gaps]
         at = lambda fraction: self.start + self._snap(fraction * self.duration)  # noqa: E731
         self.appear, self.ramp_start, self.ramp_end = at(APPEAR), at(RAMP_START), at(RAMP_END)
         self.hold_end, self.fall_end, self.leave = at(HOLD_END), at(FALL_END), at(LEAVE)
@@ -159,6 +162,8 @@ class Profile:
             t = first
             while t < gone and t <= self.end:
                 for (metric, model), value in counters.items():
+                    if self.in_gap(index, t):
+                        break
                     shown = math.floor(exact[(metric, model)]) if metric == SUCCESS else value
                     out.setdefault((metric, pod, model), []).append((t, float(shown)))
                 middle = t + self.interval / 2
@@ -167,6 +172,9 @@ class Profile:
                     counters[key] += round(rate * self.interval)
                 t += self.interval
         return out
+
+    def in_gap(self, pod_index, t):
+        return any(i == pod_index and a <= t < b for i, a, b in self.gaps)
 
     def phases(self):
         return [
@@ -214,6 +222,13 @@ def parse_duration(text):
     return int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
 
 
+def parse_gap(text):
+    match = re.fullmatch(r"(\d+):(\d+):(\d+)", text)
+    if not match or int(match.group(2)) >= int(match.group(3)):
+        raise argparse.ArgumentTypeError(f"not a gap: {text!r} (POD:FROM:TO, seconds after the start, FROM < TO)")
+    return tuple(int(g) for g in match.groups())
+
+
 def rfc3339(t):
     return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -228,11 +243,14 @@ def main(argv=None):
     parser.add_argument("--duration", type=parse_duration, default=3 * 3600, help="default 3h")
     parser.add_argument("--interval", type=int, default=6, help="scrape interval in seconds (default 6)")
     parser.add_argument("--peak-ratio", type=float, default=3.0, help="tensorrt_llm ratio in the hold (default 3)")
+    parser.add_argument("--gap", action="append", default=[], type=parse_gap, metavar="POD:FROM:TO",
+                        help="leave out pod POD's samples (0 = the first pod) from FROM to TO seconds after the "
+                             "start (repeatable): a scrape gap")
     args = parser.parse_args(argv)
     end = parse_time(args.end, time.time()) // 60 * 60
     try:
         profile = Profile(end - args.duration, args.duration, pods=args.pods, peak_ratio=args.peak_ratio,
-                          interval=args.interval, namespace=args.namespace)
+                          interval=args.interval, namespace=args.namespace, gaps=args.gap)
     except ValueError as exc:
         parser.error(str(exc))
     samples = profile.write_openmetrics(args.output)

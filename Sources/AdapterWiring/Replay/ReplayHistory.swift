@@ -25,6 +25,7 @@ public struct ReplayHistory: Sendable {
     /// The number of syncs in the range.
     public let count: Int64
     private var byTime: [Int64: [String: Int64]] = [:]
+    private var loadByTime: [Int64: [String: [ReplayLoadQuery: Double]]] = [:]
     /// How many series the chunks returned in all.
     public private(set) var seriesSeen = 0
 
@@ -61,11 +62,27 @@ public struct ReplayHistory: Sendable {
         }
     }
 
-    /// One observation per sync, empty where nothing was recorded.
+    /// Records one chunk of a load series (`ReplayLoadQuery`): each pod's finite rate at a sync.
+    public mutating func addLoad(_ series: [RangeSeries], nameLabel: String, query: ReplayLoadQuery) {
+        for entry in series {
+            guard let pod = entry.labels[nameLabel] else { continue }
+            for sample in entry.samples {
+                guard let value = Double(sample.value), value.isFinite else { continue }
+                loadByTime[Int64((sample.timestamp * 1000).rounded()), default: [:]][pod, default: [:]][query] = value
+            }
+        }
+    }
+
+    /// One observation per sync, empty where nothing was recorded; a pod's load where both of its load
+    /// series have a value.
     public var observations: [ReplaySimulation.Observation] {
         (0..<count).map { index in
             let time = fromMilliseconds + index * stepMilliseconds
-            return ReplaySimulation.Observation(time: Double(time) / 1000, values: byTime[time] ?? [:])
+            let load = (loadByTime[time] ?? [:]).compactMapValues { rates -> PodLoad? in
+                guard let inServer = rates[.inServer], let compute = rates[.compute] else { return nil }
+                return PodLoad(inServerSeconds: inServer, computeSeconds: compute)
+            }
+            return ReplaySimulation.Observation(time: Double(time) / 1000, values: byTime[time] ?? [:], load: load)
         }
     }
 }

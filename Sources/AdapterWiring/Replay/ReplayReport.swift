@@ -34,10 +34,10 @@ public enum ReplayReport {
 
     /// Every sync as CSV, with a header row.
     public static func csv(_ steps: [ReplaySimulation.Step]) -> String {
-        var text = "time,recorded_pods,recorded_average_milli,simulated_milli,replicas,desired,reason\n"
+        var text = "time,recorded_pods,recorded_average_milli,simulated_milli,replicas,desired,reason,missing_pods\n"
         for step in steps {
             text += "\(Int(step.time)),\(step.recordedPods),\(step.recordedAverage.map(String.init) ?? ""),"
-                + "\(step.simulatedValue.map(String.init) ?? ""),\(step.replicas),\(step.desiredReplicas),\"\(step.reason)\"\n"
+                + "\(step.simulatedValue.map(String.init) ?? ""),\(step.replicas),\(step.desiredReplicas),\"\(step.reason)\",\(step.missingPods)\n"
         }
         return text
     }
