@@ -50,6 +50,7 @@ STEPS=(
     "adapter | faults             | unittest | $PY -m unittest -v tests/integration/test_faults.py"
     "adapter | tools              | unittest | $PY -m unittest -v tests/integration/test_tools.py"
     "adapter | rule-answers       | unittest | $PY -m unittest -v tests/integration/test_rule_answers.py"
+    "adapter | hostile-network    | unittest | $PY -m unittest -v tests/integration/test_hostile_network.py"
     "adapter | charts             | count:^charts: ([0-9]+) passed, 0 failed$ | bash scripts/check-charts.sh"
     "adapter | replay             | unittest | $PY -m unittest -v tests/integration/test_replay.py"
     "setup   | triton-install     | -        | bash scripts/install-triton.sh"
