@@ -185,7 +185,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HorizontalScalingTests",
-            dependencies: ["HorizontalScaling"],
+            dependencies: ["HorizontalScaling", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

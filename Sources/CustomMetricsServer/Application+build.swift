@@ -67,10 +67,10 @@ public func buildRouter<Provider: CustomMetricsProvider>(
     let router = Router(context: AdapterRequestContext.self)
     router.add(middleware: StatusMiddleware(metricsFactory: metricsFactory, limits: limits))
     router.add(middleware: AuthMiddleware(configuration: auth, limits: limits))
-    CustomMetricsController<Provider, AdapterRequestContext>(provider: provider, limits: limits).addRoutes(to: router)
+    MetricsAPIRoutes<_, AdapterRequestContext>(CustomMetricsController(provider: provider), limits: limits).addRoutes(to: router)
     if let external {
-        ExternalMetricsController<AnyExternalMetricsProvider, AdapterRequestContext>(
-            provider: AnyExternalMetricsProvider(external), limits: limits
+        MetricsAPIRoutes<_, AdapterRequestContext>(
+            ExternalMetricsController(provider: AnyExternalMetricsProvider(external)), limits: limits
         ).addRoutes(to: router)
     }
     HealthController<AdapterRequestContext>(metricsText: metricsText).addRoutes(to: router)

@@ -29,7 +29,7 @@ final class TableReviewer: TokenReviewing, AccessReviewing {
     }
 }
 
-@Suite("Authentication and authorization at the edge")
+@Suite("Authentication and authorization at the edge", .timeLimit(.minutes(1)))
 struct AuthTests {
     static func app(_ reviewer: TableReviewer) -> some ApplicationProtocol {
         Application(router: buildRouter(

@@ -20,7 +20,7 @@ struct StalledProvider: CustomMetricsProvider {
 }
 
 /// Every kind of malformed request a client can send, with the exact Status it gets back.
-@Suite("Bad input: malformed paths, selectors, encodings and oversized requests")
+@Suite("Bad input: malformed paths, selectors, encodings and oversized requests", .timeLimit(.minutes(1)))
 struct BadInputTests {
     static let base = "/apis/custom.metrics.k8s.io/v1beta2"
     static let pods = base + "/namespaces/team-a/pods/%2A/triton:queue_compute:ratio"

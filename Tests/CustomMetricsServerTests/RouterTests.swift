@@ -42,7 +42,7 @@ struct TableProvider: CustomMetricsProvider {
     }
 }
 
-@Suite("Router: every path, shape and Status the API serves")
+@Suite("Router: every path, shape and Status the API serves", .timeLimit(.minutes(1)))
 struct RouterTests {
     static func app() -> some ApplicationProtocol {
         let registry = PrometheusCollectorRegistry()

@@ -1,38 +1,19 @@
 import Foundation
 import HorizontalScaling
 import Testing
+import Yams
 
-/// The spec decodes from the manifest a user applies (here its JSON form; the YAML in
-/// `manifests/examples/triton-hpa/hpa.yaml` decodes the same way with Yams) and is validated like
-/// the API server would.
+/// The spec decodes from the manifest a user applies, read from the file the repository ships
+/// (`manifests/examples/triton-hpa/hpa.yaml`), and is validated like the API server would.
 struct HPASpecDecodingTests {
-    /// `manifests/examples/triton-hpa/hpa.yaml`, as JSON.
-    static let tritonManifest = #"""
-        {
-          "apiVersion": "autoscaling/v2",
-          "kind": "HorizontalPodAutoscaler",
-          "metadata": {"name": "triton", "namespace": "triton"},
-          "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "triton"},
-            "minReplicas": 1,
-            "maxReplicas": 4,
-            "metrics": [{
-              "type": "Pods",
-              "pods": {
-                "metric": {"name": "triton:queue_compute:ratio", "selector": {"matchLabels": {"model": "tensorrt_llm"}}},
-                "target": {"type": "AverageValue", "averageValue": "1000m"}
-              }
-            }],
-            "behavior": {
-              "scaleDown": {"stabilizationWindowSeconds": 300, "policies": [{"type": "Pods", "value": 1, "periodSeconds": 120}]},
-              "scaleUp": {"stabilizationWindowSeconds": 0, "policies": [{"type": "Pods", "value": 1, "periodSeconds": 60}]}
-            }
-          }
-        }
-        """#
+    /// The shipped example, found from this file's place in the repository.
+    static func shippedManifest() throws -> String {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return try String(contentsOf: repository.appendingPathComponent("manifests/examples/triton-hpa/hpa.yaml"), encoding: .utf8)
+    }
 
     @Test func decodesTheTritonManifest() throws {
-        let hpa = try JSONDecoder().decode(HorizontalPodAutoscaler.self, from: Data(Self.tritonManifest.utf8))
+        let hpa = try YAMLDecoder().decode(HorizontalPodAutoscaler.self, from: Self.shippedManifest())
         #expect(hpa.metadata?.name == "triton")
         #expect(hpa.spec.scaleTargetRef == CrossVersionObjectReference(apiVersion: "apps/v1", kind: "Deployment", name: "triton"))
         #expect(hpa.spec.maxReplicas == 4)

@@ -78,7 +78,9 @@ struct ConfigErrorTests {
             try MetricsDiscoveryConfig.parse(yaml: "rules:\n- seriesQuery: up\n  seriesQuery: down\n")
         } throws: { error in
             guard let message = (error as? RuleError)?.message else { return false }
-            return message == "rules[0].seriesQuery: written twice" || message.hasPrefix("the configuration is not valid YAML")
+            // Yams refuses a duplicated key while composing; the message names the key and where it is.
+            return message.hasPrefix("the configuration is not valid YAML: Parser: expected all keys to be unique but found the following duplicated key(s): 'seriesQuery'.")
+                && message.contains("in line 2, column 3")
         }
     }
 

@@ -3,7 +3,7 @@ import MetricRules
 import Testing
 
 /// The bytes of concurrent Prometheus answers are bounded together, not only one by one.
-@Suite("Prometheus answers: a total byte budget across concurrent queries")
+@Suite("Prometheus answers: a total byte budget across concurrent queries", .timeLimit(.minutes(1)))
 struct ResponseBudgetTests {
     @Test func reservationsShareOneBudgetAndGiveItBackWhenDropped() {
         let budget = ResponseByteBudget(limit: 100)
