@@ -80,40 +80,24 @@ public struct KubeConfig: Sendable {
             throw KubeConfigError("\(source): the cluster of context \"\(contextName)\" is missing or has no server")
         }
         let user = (context["user"] as? String).flatMap { named("users", $0) } ?? [:]
-        func path(_ value: Any?) -> String? {
-            guard let value = value as? String else { return nil }
-            return value.hasPrefix("/") ? value : directory + "/" + value
-        }
-        func bytes(data: Any?, file: Any?) throws(KubeConfigError) -> [UInt8]? {
-            if let data = data as? String {
-                guard let decoded = Data(base64Encoded: data) else { throw KubeConfigError("\(source): invalid base64 data") }
-                return Array(decoded)
-            }
-            if let file = path(file) {
-                guard let contents = FileManager.default.contents(atPath: file) else {
-                    throw KubeConfigError("\(source): cannot read \(file)")
-                }
-                return Array(contents)
-            }
-            return nil
-        }
+        let files = KubeConfigFiles(directory: directory, source: source)
         var config = KubeConfig(
             server: server,
             certificateAuthority: nil,
             insecureSkipTLSVerify: cluster["insecure-skip-tls-verify"] as? Bool ?? false,
             token: user["token"] as? String,
-            tokenFile: path(user["tokenFile"]),
+            tokenFile: files.path(user["tokenFile"]),
             clientCertificate: nil,
             clientKey: nil
         )
         do {
-            if let ca = try bytes(data: cluster["certificate-authority-data"], file: cluster["certificate-authority"]) {
+            if let ca = try files.bytes(data: cluster["certificate-authority-data"], file: cluster["certificate-authority"]) {
                 config.certificateAuthority = try NIOSSLCertificate.fromPEMBytes(ca)
             }
-            if let cert = try bytes(data: user["client-certificate-data"], file: user["client-certificate"]) {
+            if let cert = try files.bytes(data: user["client-certificate-data"], file: user["client-certificate"]) {
                 config.clientCertificate = try NIOSSLCertificate.fromPEMBytes(cert)
             }
-            if let key = try bytes(data: user["client-key-data"], file: user["client-key"]) {
+            if let key = try files.bytes(data: user["client-key-data"], file: user["client-key"]) {
                 config.clientKey = try NIOSSLPrivateKey(bytes: key, format: .pem)
             }
         } catch let error as KubeConfigError {
@@ -158,4 +142,30 @@ public struct KubeConfig: Sendable {
 public struct KubeConfigError: Error, Sendable, CustomStringConvertible {
     public let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// The files a kubeconfig names: relative paths resolve against the kubeconfig's directory, and
+/// `*-data` fields (base64) stand in for files.
+private struct KubeConfigFiles {
+    let directory: String
+    let source: String
+
+    func path(_ value: Any?) -> String? {
+        guard let value = value as? String else { return nil }
+        return value.hasPrefix("/") ? value : directory + "/" + value
+    }
+
+    func bytes(data: Any?, file: Any?) throws(KubeConfigError) -> [UInt8]? {
+        if let data = data as? String {
+            guard let decoded = Data(base64Encoded: data) else { throw KubeConfigError("\(source): invalid base64 data") }
+            return Array(decoded)
+        }
+        if let file = path(file) {
+            guard let contents = FileManager.default.contents(atPath: file) else {
+                throw KubeConfigError("\(source): cannot read \(file)")
+            }
+            return Array(contents)
+        }
+        return nil
+    }
 }
