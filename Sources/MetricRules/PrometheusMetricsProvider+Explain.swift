@@ -9,6 +9,12 @@ public struct Explanation: Sendable {
         /// `kept` when it is in the answer.
         public var verdict: String
         public var value: String?
+
+        public init(object: String, verdict: String, value: String? = nil) {
+            self.object = object
+            self.verdict = verdict
+            self.value = value
+        }
     }
 
     /// The rule that matched, or nil.
@@ -22,6 +28,20 @@ public struct Explanation: Sendable {
     public var servedMetrics: [MetricInfo] = []
     /// The answer the API gives.
     public var outcome: Result<[MetricValue], MetricsError> = .success([])
+
+    public init() {}
+
+    init(
+        rule: MetricRule?, promql: String?, queryDuration: Duration?, verdicts: [Verdict], servedMetrics: [MetricInfo],
+        outcome: Result<[MetricValue], MetricsError>
+    ) {
+        self.rule = rule
+        self.promql = promql
+        self.queryDuration = queryDuration
+        self.verdicts = verdicts
+        self.servedMetrics = servedMetrics
+        self.outcome = outcome
+    }
 }
 
 extension PrometheusMetricsProvider {

@@ -77,8 +77,8 @@ struct ReplayCommand: AsyncParsableCommand {
         let warmUp = try self.warmUp.map { try DurationFlag.parse($0, flag: "--warm-up") } ?? .zero
         let window = try hpa.stabilizationWindow()
         let now = Date().timeIntervalSince1970
-        let from = try Self.time(start, now: now, flag: "--start")
-        let to = try Self.time(end, now: now, flag: "--end")
+        let from = try TimeFlag.parse(start, now: now, flag: "--start")
+        let to = try TimeFlag.parse(end, now: now, flag: "--end")
         guard to > from else { throw ValidationError("--end must be after --start") }
         let timeline = try compareWith.map { path in
             try ReplicaTimeline(csv: String(contentsOfFile: path, encoding: .utf8), source: "--compare-with \(path)")
@@ -169,17 +169,5 @@ struct ReplayCommand: AsyncParsableCommand {
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
         let text = "reading history [\(bar)] \(done)/\(total) range queries"
         FileHandle.standardError.write(Data((isatty(2) == 1 ? "\r\(text)" + (done == total ? "\n" : "") : "\(text)\n").utf8))
-    }
-
-    /// RFC 3339, unix seconds, `now` or `now-<duration>`.
-    static func time(_ text: String, now: Double, flag: String) throws -> Double {
-        if text == "now" { return now.rounded(.down) }
-        if text.hasPrefix("now-"), let duration = DurationFlag.parse(String(text.dropFirst(4))) {
-            return (now - Double(duration.components.seconds)).rounded(.down)
-        }
-        if let seconds = Double(text) { return seconds }
-        let formatter = ISO8601DateFormatter()
-        if let date = formatter.date(from: text) { return date.timeIntervalSince1970 }
-        throw ValidationError("\(flag) \"\(text)\" is not RFC 3339, unix seconds, now or now-<duration>")
     }
 }

@@ -2,6 +2,7 @@ import AdapterWiring
 import Foundation
 import HorizontalScaling
 import PrometheusClient
+import MetricRules
 import Testing
 
 /// The parts of `replay` and `hpa-controller` that decide something, tested without a process.
@@ -72,5 +73,50 @@ struct ReplayLibraryTests {
         let reading = MetricValueListReading(status: status, body: Data(body.utf8))
         #expect(reading.metric == metric)
         #expect(reading.error == error)
+    }
+}
+
+@Suite("replay's time flags and explain's report")
+struct FlagAndReportTests {
+    @Test(arguments: [
+        ("now", 1_795_000_000.0),
+        ("now-6h", 1_794_978_400.0),
+        ("now-90s", 1_794_999_910.0),
+        ("1794000000", 1_794_000_000.0),
+        ("2026-11-29T10:00:00Z", 1_795_946_400.0),
+    ])
+    func timeFlags(text: String, seconds: Double) throws {
+        #expect(try TimeFlag.parse(text, now: 1_795_000_000.7, flag: "--start") == seconds)
+    }
+
+    @Test func aTimeFlagThatIsNoTime() {
+        #expect {
+            _ = try TimeFlag.parse("yesterday", now: 0, flag: "--start")
+        } throws: { error in
+            "\(error)" == #"--start "yesterday" is not RFC 3339, unix seconds, now or now-<duration>"#
+        }
+    }
+
+    @Test func explainReportsTheRuleTheVerdictsAndTheAnswer() {
+        var explanation = Explanation()
+        explanation.rule = MetricRule.tritonQueueComputeRatio
+        explanation.promql = "q"
+        explanation.queryDuration = .milliseconds(12)
+        explanation.verdicts = [
+            .init(object: "triton-0", verdict: "kept", value: "1500m"),
+            .init(object: "other", verdict: "not selected: its labels do not match labelSelector"),
+        ]
+        explanation.outcome = .success([])
+        #expect(ExplanationReport.render(explanation, path: "/p", rulesSource: "built-in", prometheusURL: "http://p:9090").split(separator: "\n") == [
+            "request:     /p",
+            "rule:        triton:queue_compute:ratio for pods (from built-in; window 60s, object label pod)",
+            "promql:      q",
+            "prometheus:  http://p:9090 answered in 12.0 ms",
+            "objects:",
+            "  triton-0  kept 1500m",
+            "  other     not selected: its labels do not match labelSelector",
+            "answer:      200 MetricValueList with 0 items",
+            "             (the HPA reports an empty list as \"no metrics returned\" and holds its replicas)",
+        ])
     }
 }
