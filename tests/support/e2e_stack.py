@@ -268,6 +268,9 @@ class Stack:
         if self.engine not in ENGINES:
             raise ValueError(f"engine {self.engine!r}: one of {', '.join(ENGINES)}")
         self.latency_offset = latency_offset
+        #: When set, the adapter's ``--prometheus-url`` (a router or vmauth in front of the engine) instead
+        #: of the engine or the fault proxy; takes effect at the next (re)start of the adapter.
+        self.upstream_url = None
         self.pods = pods
         self.log_level = log_level
         self.adapter_args = list(adapter_args)
@@ -507,7 +510,9 @@ class Stack:
 
     @property
     def prometheus_url(self):
-        """Where the adapter sends queries: the fault proxy when there is one, else Prometheus."""
+        """Where the adapter sends queries: ``upstream_url``, else the fault proxy when there is one, else the engine."""
+        if self.upstream_url:
+            return self.upstream_url
         return f"http://127.0.0.1:{self.proxy_port if self.prometheus_proxy else self.prom_port}"
 
     def _start_adapter(self, timeout=60):
