@@ -42,7 +42,7 @@ from tests.support.e2e_stack import (
     parse_metrics_text, wait_for)
 
 TTL = 5.0
-DURATION = 45.0
+DURATION = 36.0
 INTERVAL = 0.4
 TOLERANCE = 2
 QUERY_COUNT = "custom_metrics_adapter_prometheus_query_duration_seconds_count"
@@ -172,7 +172,7 @@ def close_enough(got, want):
 class Replicas(unittest.TestCase):
     maxDiff = None
 
-    def test_kill_and_restart_a_replica_under_hpa_load(self):
+    def test_a_kill_and_restart_a_replica_under_hpa_load(self):
         STACK.proxy_requests(reset=True)
         counts_before = {n: metric_sum(self.own_metrics(p.port), QUERY_COUNT) for n, p in REPLICAS.items()}
         results = []  # (time, key, outcome, detail)
@@ -260,6 +260,50 @@ class Replicas(unittest.TestCase):
             f"in {elapsed:.0f}s = {rate:.2f}/s at the engine (bound {len(HPAS)} x 2 / {TTL:g}s = "
             f"{len(HPAS) * 2 / TTL:.2f}/s); replica-1 alone {sent_1} ({sent_1 / elapsed:.2f}/s)\n")
         self.assertLessEqual(rate, len(HPAS) * 2 / TTL + lifetimes * len(HPAS) / elapsed, report)
+
+    def test_b_many_hpas_in_one_namespace_share_one_query_per_replica(self):
+        """HPAs at the real 15 s sync period, all on one metric in one namespace (each its own Deployment's
+        labelSelector): the pods are selected by the adapter, so they share one query key, and the engine
+        sees at most one query per TTL per replica however many HPAs there are."""
+        hpas, sync, duration = 24, 15.0, 30.0
+        selectors = [f"app=triton,hpa!=h{i}" for i in range(hpas)]  # distinct selectors, the same pods
+        want = HPAS[("team-a", None)]
+        STACK.proxy_requests(reset=True)
+        results, lock = [], threading.Lock()
+        began = time.monotonic()
+
+        def hpa(i):
+            time.sleep(i * sync / hpas)  # syncs spread over the period, as independent controllers are
+            while True:
+                started = time.monotonic()
+                if started - began >= duration:
+                    break
+                p = STACK.metric_path("team-a", label_selector=selectors[i])
+                try:
+                    status, body = https(NGINX["port"], p)
+                    outcome = "ok" if status == 200 and close_enough(decode(body), want) else (status, body[:200])
+                except OSError as exc:
+                    outcome = repr(exc)
+                with lock:
+                    results.append(outcome)
+                if started + sync - began >= duration:
+                    break
+                time.sleep(max(0.0, sync - (time.monotonic() - started)))
+        threads = [threading.Thread(target=hpa, args=(i,), daemon=True) for i in range(hpas)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(duration + 20)
+        elapsed = time.monotonic() - began
+        queries = [q for q in STACK.proxy_requests()["queries"] if q["path"].endswith("/api/v1/query")]
+        self.assertEqual([r for r in results if r != "ok"], [], "every HPA request answered right")
+        replicas = len(REPLICAS)
+        bound = replicas * (math.floor(elapsed / TTL) + 1)
+        sys.stderr.write(f"\nmeasured: {hpas} HPAs (one namespace, one metric, sync {sync:g}s) across {replicas} "
+                         f"replicas, TTL {TTL:g}s: {len(results)} requests ({len(results) / elapsed:.2f}/s), "
+                         f"{len(queries)} queries in {elapsed:.0f}s = {len(queries) / elapsed:.2f}/s at the engine "
+                         f"(bound {bound}; without sharing {len(results)})\n")
+        self.assertLessEqual(len(queries), bound, f"{len(queries)} queries for {len(results)} requests")
 
     @staticmethod
     def own_metrics(port):
