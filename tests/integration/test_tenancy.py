@@ -13,7 +13,8 @@ built here from real parts, on 127.0.0.1:
   (``tenantb_only_queue_duration_us``) only B has: so a leak shows as a wrong value, an extra pod or an
   extra metric in discovery, never as nothing;
 * nginx routing on ``X-Scope-OrgID`` with ``map`` (no header 401, unknown tenant 403);
-* vmauth routing bearer tokens ``token-a``/``token-b`` to A/B (anything else 401).
+* vmauth routing bearer tokens ``token-a``/``token-b`` and basic-auth users ``user-a``/``user-b`` to A/B
+  (no credentials 401, unknown ones 400 in 1.79.5).
 
 The adapter runs with a prometheus-adapter ``--config`` (``rules:``), so metric names are found with
 ``/api/v1/series`` (``--metrics-relist-interval=2s``) and discovery itself is under test.  Expected
@@ -156,7 +157,9 @@ def setUpModule():
         STACK.vmauth_port = free_port()
         config = victoria.write_vmauth_config(os.path.join(STACK.workdir, "vmauth.json"), [
             {"bearer_token": "token-a", "url_prefix": f"http://127.0.0.1:{STACK.prom_port}"},
-            {"bearer_token": "token-b", "url_prefix": f"http://127.0.0.1:{STACK.store_b}"}])
+            {"bearer_token": "token-b", "url_prefix": f"http://127.0.0.1:{STACK.store_b}"},
+            {"username": "user-a", "password": "password-a", "url_prefix": f"http://127.0.0.1:{STACK.prom_port}"},
+            {"username": "user-b", "password": "password-b", "url_prefix": f"http://127.0.0.1:{STACK.store_b}"}])
         vmauth = spawn("vmauth", victoria.vmauth_argv(STACK.vmauth_port, config))
         wait_for(lambda: vmauth.alive() and victoria.healthy(STACK.vmauth_port), 20, what="vmauth /health")
         STACK.apply_pod(NS, "triton-5", labels={"app": "triton"})  # a pod only B has series for
@@ -264,6 +267,11 @@ class Tenancy(unittest.TestCase):
 
     def test_c_token_routes_to_tenant_a_only(self):
         adapter_with(f"http://127.0.0.1:{STACK.vmauth_port}", "--prometheus-token-file", write_token("a", "token-a"))
+        self.assert_tenant("a")
+
+    def test_c_basic_auth_routes_to_tenant_a_only(self):
+        adapter_with(f"http://127.0.0.1:{STACK.vmauth_port}", "--prometheus-username", "user-a",
+                     "--prometheus-password-file", write_token("password-a", "password-a"))
         self.assert_tenant("a")
 
     @staticmethod
