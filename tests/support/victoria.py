@@ -26,7 +26,8 @@ from tests.support import REPO
 from tests.support.rules_to_vmalert import convert
 
 RULES_MANIFEST = os.path.join(REPO, "manifests", "monitoring", "prometheusrule.yaml")
-DEFAULT_LATENCY_OFFSET = "30s"  # victoria-metrics' own default, stated so the tests can say which they use
+#: victoria-metrics' own default (30s), stated so the tests say which they use; ``$VM_LATENCY_OFFSET`` overrides it.
+DEFAULT_LATENCY_OFFSET = os.environ.get("VM_LATENCY_OFFSET") or "30s"
 
 
 def binary(name):
