@@ -10,6 +10,12 @@ Run from the repository root (standard library only, ~1-2 minutes)::
 
     /usr/bin/python3 -m unittest tests/integration/test_end_to_end.py -v
 
+``ENGINE=victoriametrics`` runs the same tests against VictoriaMetrics (vmagent scraping the same pods,
+vmalert recording ``manifests/monitoring``'s rules, the store's default ``-search.latencyOffset=30s``),
+so the first values take ~35 s instead of ~7 s.  Each engine's own answer is the expected value:
+``test_l`` asks the engine directly, at the instant the adapter stamped, and the warm-up checks that
+answer against the pods' configured rates.
+
 Missing prometheus, kubectl or curl is a FAILURE, not a skip.  Test methods run in name
 order: the ones that change pods (``test_y_``) and stop Prometheus (``test_z_``) run last and
 restore the state they changed.
@@ -24,7 +30,8 @@ import time
 import unittest
 
 from tests.support.e2e_stack import (
-    GROUP, METRIC, Stack, expected_milli, missing_tools, parse_quantity_milli, wait_for)
+    GROUP, METRIC, Stack, default_engine, expected_milli, missing_tools, parse_quantity_milli, wait_for)
+from tests.support.victoria import vector
 
 NS = "team-a"
 TOLERANCE = 2  # milli-units: counters are floored integers, scrapes jitter
@@ -68,6 +75,15 @@ def strip_timestamps(doc):
 
 
 DEFAULT_CACHE_TTL = 5.0
+ENGINE = default_engine()
+#: First values: two scrapes with Prometheus; VictoriaMetrics evaluates instant queries 30 s back.
+WARM_UP = 45 if ENGINE == "prometheus" else 75
+
+#: The built-in rule's PromQL for namespace NS (what the adapter sends; the adapter log shows it).
+def engine_promql(model=None):
+    matchers = f'namespace="{NS}"' + (f',model="{model}"' if model else "")
+    return (f"sum by (namespace,pod) (rate(nv_inference_queue_duration_us{{{matchers}}}[1m])) / clamp_min("
+            f"sum by (namespace,pod) (rate(nv_inference_compute_infer_duration_us{{{matchers}}}[1m])), 1)")
 
 
 class EndToEnd(unittest.TestCase):
@@ -77,7 +93,7 @@ class EndToEnd(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        problems = missing_tools(need_kubectl=True, need_curl=True)
+        problems = missing_tools(need_kubectl=True, need_curl=True, engine=ENGINE)
         if problems:
             raise AssertionError("end-to-end prerequisites missing (CI must install them):\n  "
                                  + "\n  ".join(problems))
@@ -97,7 +113,7 @@ class EndToEnd(unittest.TestCase):
         # Warm-up: first values need two scrapes (~7 s).  Not fatal here, so that every test
         # still runs and reports what it sees (discovery, errors, HTTP/2 do not need values).
         try:
-            cls.wait_values(EXPECTED, timeout=45)
+            cls.wait_values(EXPECTED, timeout=WARM_UP)
         except AssertionError as exc:
             sys.stderr.write(f"\nWARNING: warm-up failed, value tests will fail: {exc}\n")
 
@@ -315,6 +331,23 @@ class EndToEnd(unittest.TestCase):
             with self.subTest(path=path):
                 status, body = self.stack.get(path)
                 self.assertEqual((status, str(body).strip()), (200, "ok"))
+
+    def test_l_values_are_the_engines_own_answer(self):
+        """Each served value is what the engine itself answers for the adapter's query at the stamped instant."""
+        for model in (None, "tensorrt_llm"):
+            with self.subTest(engine=ENGINE, model=model):
+                doc = self.get_ok(self.list_path("v1beta2", metric_label_selector=model and f"model={model}"))
+                stamped = {it["timestamp"] for it in doc["items"]}
+                self.assertEqual(len(stamped), 1, f"one query, one instant: {doc}")
+                at = datetime.datetime.strptime(stamped.pop(), "%Y-%m-%dT%H:%M:%SZ").replace(
+                    tzinfo=datetime.timezone.utc).timestamp()
+                answer = vector(self.stack.engine_query(engine_promql(model), at=at))
+                engine = {pod: round(1000 * value) for (ns, pod), (_, value) in answer.items()
+                          if pod in TRITON_A}
+                # The adapter sampled at its own instant (to the millisecond), the timestamp is to the second:
+                # one scrape's worth of counter flooring apart at most.
+                self.assert_values(doc, engine, f"{ENGINE}'s own answer at {at:.0f}")
+                self.assert_values(doc, EXPECTED_TRTLLM if model else EXPECTED, "the pods' configured rates")
 
     # -- pods come and go (runs late: it changes the stand-in, then restores it) ------------
 

@@ -14,6 +14,12 @@
    ``Stack(..., prometheus_proxy=True)``, at ``tests/support/prometheus_fault_proxy.py`` placed in front
    of it (``proxy_mode()``, ``proxy_requests()``).
 
+``Stack(..., engine="victoriametrics")`` replaces step 2 with VictoriaMetrics (``tests/support/victoria.py``):
+the single-node store on the same ``prom_port``, ``vmagent`` scraping the same config into it and
+``vmalert`` evaluating ``manifests/monitoring``'s recording rules; ``stop_prometheus``/``start_prometheus``
+then stop and start the store (vmagent buffers meanwhile).  ``engine_query()`` asks the engine itself,
+for the expected values.  The default engine is ``$ENGINE`` or ``prometheus``.
+
 For fault tests, Prometheus (``stop_prometheus``/``start_prometheus``), the stand-in
 (``stop_standin``/``start_standin``, same port) and the adapter (``restart_adapter``) can be
 stopped and started again; ``adapter_metrics()`` parses the adapter's own ``/metrics``.
@@ -45,10 +51,12 @@ import urllib.parse
 from decimal import Decimal, InvalidOperation
 
 from tests.support import REPO, module_argv
+from tests.support import victoria
 
 SCRIPTS = os.path.join(REPO, "scripts")
 
 GROUP = "custom.metrics.k8s.io"
+ENGINES = ("prometheus", "victoriametrics")
 METRIC = "triton:queue_compute:ratio"
 
 
@@ -68,9 +76,17 @@ def curl_bin():
     return os.environ.get("CURL_BIN") or shutil.which("curl") or "/usr/bin/curl"
 
 
-def missing_tools(need_kubectl=True, need_curl=True):
+def default_engine():
+    """The engine the stacks use unless told: ``$ENGINE`` (``prometheus`` or ``victoriametrics``)."""
+    engine = os.environ.get("ENGINE") or "prometheus"
+    if engine not in ENGINES:
+        raise ValueError(f"ENGINE={engine!r}: one of {', '.join(ENGINES)}")
+    return engine
+
+
+def missing_tools(need_kubectl=True, need_curl=True, engine="prometheus"):
     """Human-readable problems with the external tools; empty when all is there."""
-    problems = []
+    problems = victoria.missing() if engine == "victoriametrics" else []
     for what, path, hint in (
         ("adapter binary", adapter_bin(), "run `swift build` in the repository root or set ADAPTER_BIN"),
         ("prometheus", prometheus_bin(), "apt-get install -y --no-install-recommends prometheus"),
@@ -247,7 +263,14 @@ class Stack:
     """
 
     def __init__(self, pods, workdir=None, log_level="debug", keep_workdir=None, adapter_args=(),
-                 prometheus_proxy=False):
+                 prometheus_proxy=False, engine=None, latency_offset=victoria.DEFAULT_LATENCY_OFFSET):
+        self.engine = engine or default_engine()
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine {self.engine!r}: one of {', '.join(ENGINES)}")
+        self.latency_offset = latency_offset
+        #: When set, the adapter's ``--prometheus-url`` (a router or vmauth in front of the engine) instead
+        #: of the engine or the fault proxy; takes effect at the next (re)start of the adapter.
+        self.upstream_url = None
         self.pods = pods
         self.log_level = log_level
         self.adapter_args = list(adapter_args)
@@ -287,7 +310,7 @@ class Stack:
         return False
 
     def start(self):
-        problems = missing_tools(need_kubectl=False, need_curl=False)
+        problems = missing_tools(need_kubectl=False, need_curl=False, engine=self.engine)
         if problems:
             raise RuntimeError("cannot start the e2e stack:\n  " + "\n  ".join(problems))
         with open(self.pods_file, "w", encoding="utf-8") as f:
@@ -305,7 +328,8 @@ class Stack:
     def stop(self):
         """Stop every process we started (adapter first), by PID; remove the temp dir. Idempotent."""
         atexit.unregister(self.stop)
-        for name in ("adapter", "prometheus_proxy", "standin", "prometheus", "fake_triton"):
+        for name in ("adapter", "prometheus_proxy", "standin", "vmalert", "vmagent", "victoria-metrics", "prometheus",
+                     "fake_triton"):
             proc = self.procs.pop(name, None)
             if proc is not None:
                 proc.stop()
@@ -341,8 +365,15 @@ class Stack:
             "--prometheus-config", self.prom_config, "--sd-file", self.sd_file, "--scrape-interval", "1s"])
         self.triton_port = self._wait_port_file(proc, port_file, 20)
 
+    @property
+    def engine_proc(self):
+        """The name of the engine's query process in ``procs`` and ``logs/``."""
+        return "victoria-metrics" if self.engine == "victoriametrics" else "prometheus"
+
     def start_prometheus(self, timeout=60):
-        """(Re)start Prometheus on the same port and storage dir; wait for /-/ready."""
+        """(Re)start the engine on the same port and storage dir; wait until it is ready."""
+        if self.engine == "victoriametrics":
+            return self._start_victoria(timeout)
         if "prometheus" in self.procs and self.procs["prometheus"].alive():
             return
         proc = self._spawn("prometheus", [
@@ -359,9 +390,40 @@ class Stack:
             raise RuntimeError(f"{exc}\n{self.log_tails(['prometheus'])}") from None
 
     def stop_prometheus(self):
-        proc = self.procs.pop("prometheus", None)
+        proc = self.procs.pop(self.engine_proc, None)
         if proc is not None:
             proc.stop()
+
+    def _start_victoria(self, timeout):
+        """The store on ``prom_port`` (again after a stop); vmagent and vmalert the first time."""
+        def wait_healthy(proc, port):
+            def ready():
+                if not proc.alive():
+                    raise Abort(f"{proc.name} exited with {proc.popen.returncode}")
+                return victoria.healthy(port)
+            try:
+                wait_for(ready, timeout, interval=0.25, what=f"{proc.name} /health")
+            except (AssertionError, RuntimeError) as exc:
+                raise RuntimeError(f"{exc}\n{self.log_tails([proc.name])}") from None
+        if not ("victoria-metrics" in self.procs and self.procs["victoria-metrics"].alive()):
+            proc = self._spawn("victoria-metrics", victoria.store_argv(self.prom_port, self.promdata,
+                                                                       self.latency_offset))
+            wait_healthy(proc, self.prom_port)
+        store = f"http://127.0.0.1:{self.prom_port}"
+        if "vmagent" not in self.procs:
+            port = free_port()
+            proc = self._spawn("vmagent", victoria.vmagent_argv(port, self.prom_config, store,
+                                                                os.path.join(self.workdir, "vmagent-buffer")))
+            wait_healthy(proc, port)
+        if "vmalert" not in self.procs:
+            port = free_port()
+            rules = victoria.write_rules(os.path.join(self.workdir, "vmalert-rules.yml"))
+            proc = self._spawn("vmalert", victoria.vmalert_argv(port, rules, store))
+            wait_healthy(proc, port)
+
+    def engine_query(self, promql, at=None, nocache=False):
+        """An instant query sent to the engine itself (not through the proxy): the decoded answer."""
+        return victoria.query(self.prom_port, promql, at=at, nocache=nocache)
 
     def _start_proxy(self):
         """Start the fault proxy in mode ``pass``; once it has a port, again on that same port."""
@@ -448,7 +510,9 @@ class Stack:
 
     @property
     def prometheus_url(self):
-        """Where the adapter sends queries: the fault proxy when there is one, else Prometheus."""
+        """Where the adapter sends queries: ``upstream_url``, else the fault proxy when there is one, else the engine."""
+        if self.upstream_url:
+            return self.upstream_url
         return f"http://127.0.0.1:{self.proxy_port if self.prometheus_proxy else self.prom_port}"
 
     def _start_adapter(self, timeout=60):
@@ -701,7 +765,7 @@ class Stack:
             conn.close()
 
     def log_tails(self, names=None, lines=40):
-        names = names or ["adapter", "prometheus", "standin", "fake_triton"]
+        names = names or ["adapter", "prometheus", "victoria-metrics", "vmagent", "vmalert", "standin", "fake_triton"]
         out = []
         for name in names:
             path = os.path.join(self.logdir, f"{name}.log")
