@@ -101,10 +101,9 @@ enum PrometheusResponse {
     /// The `data` of a success envelope, or the error the envelope or status says.
     private static func successData<E: PrometheusEnvelope>(_ type: E.Type, status: UInt, body: ByteBuffer) throws(PrometheusQueryError) -> E.Payload {
         if status == 401 || status == 403 {
-            // A proxy in front of the store (vmauth, an OAuth proxy, Mimir's gateway) answers in its own
-            // words; the detail keeps the first of them for the log.
-            let words = String(decoding: body.readableBytesView.prefix(200), as: UTF8.self)
-            throw PrometheusQueryError(.unauthorized, "HTTP \(status): the credentials were refused: \(words)")
+            // The body is not kept: a proxy in front of the store (vmauth, an OAuth proxy) may echo the
+            // credential it refused, and its text could carry line breaks into the log.
+            throw PrometheusQueryError(.unauthorized, "HTTP \(status): the credentials were refused")
         }
         let envelope: E
         do {
