@@ -107,6 +107,15 @@ def missing_tools(need_kubectl=True, need_curl=True, engine="prometheus"):
     return problems
 
 
+def _status_and_body(resp):
+    """A control endpoint's answer: (status, parsed JSON), or (status, text) when it is not JSON."""
+    raw = resp.read()
+    try:
+        return resp.status, json.loads(raw)
+    except ValueError:
+        return resp.status, raw.decode("utf-8", "replace")
+
+
 def free_port():
     """A currently free TCP port on 127.0.0.1 (the kernel picks it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -674,12 +683,7 @@ class Stack:
         try:
             data = json.dumps(body).encode() if body is not None else None
             conn.request(method, path, body=data, headers={"Content-Type": "application/json"} if data else {})
-            resp = conn.getresponse()
-            raw = resp.read()
-            try:
-                return resp.status, json.loads(raw)
-            except ValueError:
-                return resp.status, raw.decode("utf-8", "replace")
+            return _status_and_body(conn.getresponse())
         finally:
             conn.close()
 
@@ -718,12 +722,7 @@ class Stack:
         conn = http.client.HTTPConnection("127.0.0.1", self.proxy_port, timeout=10)
         try:
             conn.request(method, path, body=body.encode() if isinstance(body, str) else body)
-            resp = conn.getresponse()
-            raw = resp.read()
-            try:
-                return resp.status, json.loads(raw)
-            except ValueError:
-                return resp.status, raw.decode("utf-8", "replace")
+            return _status_and_body(conn.getresponse())
         finally:
             conn.close()
 
