@@ -87,13 +87,16 @@ struct JSONReader {
         guard position < bytes.count else { return false }
         let byte = bytes[position]
         position += 1
-        let simple: [UInt8: UInt8] = [
-            UInt8(ascii: "\""): 0x22, UInt8(ascii: "\\"): 0x5C, UInt8(ascii: "/"): 0x2F, UInt8(ascii: "b"): 0x08,
-            UInt8(ascii: "f"): 0x0C, UInt8(ascii: "n"): 0x0A, UInt8(ascii: "r"): 0x0D, UInt8(ascii: "t"): 0x09,
-        ]
-        if let resolved = simple[byte] {
-            utf8.append(resolved)
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"):
+            utf8.append(byte)
             return true
+        case UInt8(ascii: "b"): utf8.append(0x08); return true
+        case UInt8(ascii: "f"): utf8.append(0x0C); return true
+        case UInt8(ascii: "n"): utf8.append(0x0A); return true
+        case UInt8(ascii: "r"): utf8.append(0x0D); return true
+        case UInt8(ascii: "t"): utf8.append(0x09); return true
+        default: break
         }
         guard byte == UInt8(ascii: "u"), var unit = hex4() else { return false }
         if (0xD800..<0xDC00).contains(unit) {
@@ -106,7 +109,7 @@ struct JSONReader {
             return false
         }
         guard let scalar = Unicode.Scalar(unit) else { return false }
-        utf8.append(contentsOf: Array(String(Character(scalar)).utf8))
+        UTF8.encode(scalar) { utf8.append($0) }
         return true
     }
 
