@@ -121,6 +121,7 @@ public final class GoRegex: @unchecked Sendable, Hashable, CustomStringConvertib
         var out = ""
         var index = 0
         var inClass = false
+        var nesting = RepetitionNesting()
         func append(_ scalar: Unicode.Scalar) {
             if scalar.isASCII { out.unicodeScalars.append(scalar) } else { out += "\\u{\(String(scalar.value, radix: 16))}" }
         }
@@ -142,6 +143,7 @@ public final class GoRegex: @unchecked Sendable, Hashable, CustomStringConvertib
                     index = afterEscape + 1
                     continue
                 }
+                if !inClass { nesting.atom() }
                 out.unicodeScalars.append(c)
                 out.unicodeScalars.append(escaped)
                 index = afterEscape
@@ -151,6 +153,7 @@ public final class GoRegex: @unchecked Sendable, Hashable, CustomStringConvertib
                 if c == "]" { inClass = false }
             } else if c == "[" {
                 inClass = true
+                nesting.atom()
                 // A `]` right after `[` or `[^` is a literal member.
                 out.unicodeScalars.append(c)
                 index += 1
@@ -165,10 +168,101 @@ public final class GoRegex: @unchecked Sendable, Hashable, CustomStringConvertib
             } else if "*+?}".unicodeScalars.contains(c), following == "+" {
                 throw TemplateError("invalid nested repetition operator: `\(Character(c))+`")
             }
+            if !inClass {
+                try nesting.read(c, at: index, in: scalars)
+            }
             append(c)
             index += 1
         }
         return out
+    }
+
+    /// Refuses a repeated group that holds a repetition or an alternation (`(a+)*`, `(.+?)*`, `(a|ab)+`).
+    ///
+    /// Go's RE2 matches in time linear in the text whatever the pattern; Swift's `Regex` backtracks, and
+    /// such a group makes it try exponentially many ways to split the text: a 40-character series name
+    /// would stop discovery for minutes. No prometheus-adapter pattern we know of needs one; the error
+    /// says how to write it instead.
+    private struct RepetitionNesting {
+        /// For each open group: whether it holds a repetition or an alternation.
+        private var open: [Bool] = []
+        /// Whether the last item read was a group holding one (what a repetition after it would repeat).
+        private var lastGroupIsComplex = false
+        /// Whether the last item read was a repetition operator, so that a `?` after it makes it lazy.
+        private var afterRepetition = false
+        /// Where a group's opening `(` was just read, and then inside its `?P<name>`, `?:` or `?i` prefix.
+        private var afterOpen = false
+        private var inPrefix = false
+
+        mutating func atom() {
+            lastGroupIsComplex = false
+            afterRepetition = false
+        }
+
+        mutating func read(_ c: Unicode.Scalar, at index: Int, in scalars: [Unicode.Scalar]) throws(TemplateError) {
+            defer { afterOpen = c == "(" && !inPrefix }
+            if afterOpen, c == "?" {
+                inPrefix = true
+                return
+            }
+            if inPrefix {
+                guard c == ")" || c == ":" || c == ">" else { return }
+                inPrefix = false
+                if c != ")" { return }
+            }
+            switch c {
+            case "(":
+                open.append(false)
+                atom()
+            case ")":
+                let complex = open.popLast() ?? false
+                if complex, !open.isEmpty { open[open.count - 1] = true }
+                lastGroupIsComplex = complex
+                afterRepetition = false
+            case "|":
+                if !open.isEmpty { open[open.count - 1] = true }
+                atom()
+            case "?" where afterRepetition:
+                afterRepetition = false  // lazy: `*?`, `+?`, `??`
+            case "*", "+", "?", "{":
+                guard c != "{" || Self.isCounted(scalars, from: index) else { return atom() }
+                let repeats = c == "*" || c == "+" || (c == "{" && !Self.isAtMostOnce(scalars, from: index))
+                if repeats, lastGroupIsComplex {
+                    throw TemplateError(
+                        "a repeated group holds a repetition or an alternation (as in `(a+)*`): this engine would"
+                            + " backtrack exponentially where Go's RE2 does not; repeat a single item instead, e.g."
+                            + " `(?:[a-z_]+)` rather than `(?:[a-z]+_?)*`")
+                }
+                if !open.isEmpty { open[open.count - 1] = true }
+                lastGroupIsComplex = false
+                afterRepetition = true
+            default:
+                atom()
+            }
+        }
+
+        /// Whether the `{` at `index` starts a counted repetition (`{n}`, `{n,}`, `{n,m}`); else it is a literal.
+        static func isCounted(_ scalars: [Unicode.Scalar], from index: Int) -> Bool {
+            counts(scalars, from: index) != nil
+        }
+
+        /// Whether the counted repetition at `index` allows at most one (`{0}`, `{1}`, `{0,1}`, `{1,1}`).
+        static func isAtMostOnce(_ scalars: [Unicode.Scalar], from index: Int) -> Bool {
+            guard let (_, upper) = counts(scalars, from: index), let upper else { return false }
+            return upper <= 1
+        }
+
+        /// The bounds of `{n}`, `{n,}`, `{n,m}` at `index` (upper nil: unbounded); nil when it is not one.
+        static func counts(_ scalars: [Unicode.Scalar], from index: Int) -> (Int, Int?)? {
+            guard let close = scalars[index...].firstIndex(of: "}") else { return nil }
+            let inner = String(String.UnicodeScalarView(scalars[(index + 1)..<close]))
+            let parts = inner.split(separator: ",", omittingEmptySubsequences: false)
+            guard (1...2).contains(parts.count), let lower = Int(parts[0]), parts[0].allSatisfy(\.isASCII) else { return nil }
+            if parts.count == 1 { return (lower, lower) }
+            if parts[1].isEmpty { return (lower, nil) }
+            guard let upper = Int(parts[1]), parts[1].allSatisfy(\.isASCII) else { return nil }
+            return (lower, upper)
+        }
     }
 
     private static func quoted(_ text: String) -> String {

@@ -73,6 +73,27 @@ struct GoTemplateTests {
         #expect(throws: TemplateError.self) { try GoRegex("\\é") }
     }
 
+    /// Found by fuzzing: `(?P<resource>.+?)*` took minutes on its own 47 characters. RE2 is linear;
+    /// Swift's `Regex` backtracks, so such a group is a configuration error with a way out.
+    @Test(arguments: ["(?P<resource>.+?)*", "(a+)+b", "(?:[a-z]+_?)*total", "(a|ab){2,}", "x((b*))*", "(?i:a|b)+"])
+    func repeatedGroupsWithRepetitionInsideAreRefused(pattern: String) {
+        #expect {
+            try GoRegex(pattern)
+        } throws: { error in
+            (error as? TemplateError)?.message == "invalid regular expression \(String(reflecting: pattern)): a repeated group"
+                + " holds a repetition or an alternation (as in `(a+)*`): this engine would backtrack exponentially"
+                + " where Go's RE2 does not; repeat a single item instead, e.g. `(?:[a-z_]+)` rather than `(?:[a-z]+_?)*`"
+        }
+    }
+
+    @Test(arguments: [
+        "^(.*)_seconds_total$", "(?P<resource>.+?)_name", "(_total|_count)?$", "(ab)*c", "(a+)?", "(a*){1}",
+        "(a|b){0,1}", "a{2,}b*", "[(a+)*]", "\\(a+\\)*", "(?i)(?:a+)?x", "(x){2}?",
+    ])
+    func otherGroupsAreAccepted(pattern: String) throws {
+        _ = try GoRegex(pattern)
+    }
+
     @Test func regexThatDoesNotMatchExpandsToNothing() throws {
         #expect(try GoRegex("^a$").expand("$0", matching: "b") == nil)
     }
