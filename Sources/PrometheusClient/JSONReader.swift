@@ -141,13 +141,16 @@ struct JSONReader {
             position += 1
             guard digits(leadingZeroAllowed: true) else { return nil }
         }
+        let mantissaIsZero = bytes[start..<position].allSatisfy { $0 == UInt8(ascii: "0") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
         if peek(UInt8(ascii: "e")) || peek(UInt8(ascii: "E")) {
             position += 1
             if peek(UInt8(ascii: "+")) || peek(UInt8(ascii: "-")) { position += 1 }
             guard digits(leadingZeroAllowed: true) else { return nil }
         }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
-        guard let value = Double(text), value.isFinite else { return nil }
+        // Out of Double's range either way is refused, as JSONDecoder refuses it: 1e400 is not infinity,
+        // and 1e-400 is not zero.
+        guard let value = Double(text), value.isFinite, value != 0 || mantissaIsZero else { return nil }
         return value
     }
 

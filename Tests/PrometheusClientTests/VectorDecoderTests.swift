@@ -49,6 +49,9 @@ struct VectorDecoderTests {
         #"{"status":"success","data":{"resultType":"vector","result":[]}} trailing"#,
         #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"2",3]}]}}"#,
         "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{\"a\":\"\u{1}\"},\"value\":[1,\"2\"]}]}}",
+        // Timestamps out of Double's range: JSONDecoder refuses both, so the fast path does too.
+        #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1796200508.1e-3696,"2"]}]}}"#,
+        #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1e400,"2"]}]}}"#,
     ])
     func declinesWhatItDoesNotRead(text: String) {
         #expect(Self.fast(text) == nil)
@@ -58,6 +61,13 @@ struct VectorDecoderTests {
         let bytes: [UInt8] = Array(#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":""#.utf8)
             + [0xFF] + Array(#""},"value":[1,"2"]}]}}"#.utf8)
         #expect(bytes.withUnsafeBytes { VectorDecoder.decode($0) } == nil)
+    }
+
+    @Test(arguments: ["0e-3696", "-0.000e-5000", "1e-320"])
+    func readsTinyTimestampsAsJSONDecoderDoes(timestamp: String) throws {
+        let text = #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":["# + timestamp + #","2"]}]}}"#
+        #expect(Self.fast(text) != nil)
+        #expect(Self.fast(text) == (try Self.full(text)))
     }
 
     @Test func nullResultIsEmpty() throws {
