@@ -45,7 +45,8 @@ public func buildAdapter(configuration: AdapterConfiguration, logger: Logger) as
         services += rules.services
         let provider = PrometheusMetricsProvider(
             rules: rules.store, prometheus: prometheus, pods: pods, logger: logger, metricsFactory: factory,
-            coalescer: QueryCoalescer(configuration: configuration.queryCoalescing, metricsFactory: factory)
+            coalescer: QueryCoalescer(configuration: configuration.queryCoalescing, metricsFactory: factory),
+            answers: AnswerCache(metricsFactory: factory)
         )
         let router = buildRouter(
             provider: provider, auth: auth, external: provider, limits: configuration.server.limits, metricsFactory: factory,

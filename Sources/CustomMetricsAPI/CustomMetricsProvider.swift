@@ -60,4 +60,27 @@ public protocol CustomMetricsProvider: Sendable {
         selector: LabelSelector,
         metric: MetricQuery
     ) async throws(MetricsError) -> [MetricValue]
+
+    /// `metrics(resource:namespace:selector:metric:)` as the `MetricValueList` JSON of `version`: what
+    /// the server writes. A provider that can tell when an answer cannot have changed reuses its bytes.
+    func encodedMetrics(
+        version: APIVersion,
+        resource: String,
+        namespace: String?,
+        selector: LabelSelector,
+        metric: MetricQuery
+    ) async throws(MetricsError) -> [UInt8]
+}
+
+extension CustomMetricsProvider {
+    public func encodedMetrics(
+        version: APIVersion,
+        resource: String,
+        namespace: String?,
+        selector: LabelSelector,
+        metric: MetricQuery
+    ) async throws(MetricsError) -> [UInt8] {
+        let values = try await metrics(resource: resource, namespace: namespace, selector: selector, metric: metric)
+        return MetricValueList(version: version, items: values).jsonBytes()
+    }
 }

@@ -15,11 +15,13 @@ extension MetricValueList {
         out += Array(#"{"apiVersion":"#.utf8)
         JSONBytes.string(version.groupVersion, into: &out)
         out += Array(#","items":["#.utf8)
+        // The items of one answer share the query's evaluation time: render it once.
+        var timestamp = Timestamp()
         for (index, item) in items.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             switch version {
-            case .v1beta2: Self.v1beta2(item, selector: selector, into: &out)
-            case .v1beta1: Self.v1beta1(item, selector: selector, into: &out)
+            case .v1beta2: Self.v1beta2(item, selector: selector, timestamp: &timestamp, into: &out)
+            case .v1beta1: Self.v1beta1(item, selector: selector, timestamp: &timestamp, into: &out)
             }
         }
         out += Array(#"],"kind":"MetricValueList","metadata":{}}"#.utf8)
@@ -40,7 +42,22 @@ extension MetricValueList {
         out.append(UInt8(ascii: "}"))
     }
 
-    private static func v1beta2(_ item: MetricValue, selector: [UInt8]?, into out: inout [UInt8]) {
+    /// The last timestamp rendered, as its JSON string.
+    private struct Timestamp {
+        var date: Date?
+        var json: [UInt8] = []
+
+        mutating func json(for date: Date) -> [UInt8] {
+            if date != self.date {
+                self.date = date
+                json = []
+                JSONBytes.string(rfc3339Seconds(date), into: &json)
+            }
+            return json
+        }
+    }
+
+    private static func v1beta2(_ item: MetricValue, selector: [UInt8]?, timestamp: inout Timestamp, into out: inout [UInt8]) {
         out += Array(#"{"describedObject":"#.utf8)
         describedObject(item.describedObject, into: &out)
         out += Array(#","metric":{"name":"#.utf8)
@@ -50,7 +67,7 @@ extension MetricValueList {
             out += selector
         }
         out += Array(#"},"timestamp":"#.utf8)
-        JSONBytes.string(rfc3339Seconds(item.timestamp), into: &out)
+        out += timestamp.json(for: item.timestamp)
         out += Array(#","value":"#.utf8)
         JSONBytes.string(item.value.description, into: &out)
         if let window = item.windowSeconds {
@@ -60,7 +77,7 @@ extension MetricValueList {
         out.append(UInt8(ascii: "}"))
     }
 
-    private static func v1beta1(_ item: MetricValue, selector: [UInt8]?, into out: inout [UInt8]) {
+    private static func v1beta1(_ item: MetricValue, selector: [UInt8]?, timestamp: inout Timestamp, into out: inout [UInt8]) {
         out += Array(#"{"describedObject":"#.utf8)
         describedObject(item.describedObject, into: &out)
         out += Array(#","metricName":"#.utf8)
@@ -68,7 +85,7 @@ extension MetricValueList {
         out += Array(#","selector":"#.utf8)
         out += selector ?? Array("null".utf8)
         out += Array(#","timestamp":"#.utf8)
-        JSONBytes.string(rfc3339Seconds(item.timestamp), into: &out)
+        out += timestamp.json(for: item.timestamp)
         out += Array(#","value":"#.utf8)
         JSONBytes.string(item.value.description, into: &out)
         if let window = item.windowSeconds {

@@ -31,10 +31,10 @@ public struct CustomMetricsController<Provider: CustomMetricsProvider>: MetricsA
             }
             return JSONResponse.make(MetricValueList(version: version, items: [value]))
         case .selection(let version, let resource, let namespace, let selector, let metric):
-            let values = try await withRequestTimeout(timeout) { [provider] () async throws(MetricsError) in
-                try await provider.metrics(resource: resource, namespace: namespace, selector: selector, metric: metric)
+            let bytes = try await withRequestTimeout(timeout) { [provider] () async throws(MetricsError) in
+                try await provider.encodedMetrics(version: version, resource: resource, namespace: namespace, selector: selector, metric: metric)
             }
-            return JSONResponse.make(MetricValueList(version: version, items: values))
+            return JSONResponse.make(encoded: bytes)
         }
     }
 }

@@ -23,7 +23,12 @@ enum JSONResponse {
 
     /// A `MetricValueList` through the hand-written writer (the hot path; same bytes as `make`).
     static func make(_ list: MetricValueList) -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: list.jsonBytes())))
+        make(encoded: list.jsonBytes())
+    }
+
+    /// A 200 with JSON already encoded.
+    static func make(encoded bytes: [UInt8]) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// The `Status` for `error`, with its HTTP status code.

@@ -21,6 +21,15 @@ public final class PodCache: PodDirectory, Service, Sendable {
         var synced = false
         var lists = 0
         var watches = 0
+        /// Counts every change; a namespace's generation is the count at its last change or the last list.
+        var changes: UInt64 = 0
+        var listedAt: UInt64 = 0
+        var changedAt: [String: UInt64] = [:]
+
+        mutating func changed(_ namespace: String) {
+            changes += 1
+            changedAt[namespace] = changes
+        }
     }
 
     private let client: KubernetesAPIClient
@@ -53,6 +62,10 @@ public final class PodCache: PodDirectory, Service, Sendable {
             throw MetricsError(.serviceUnavailable, "the pod cache has not synced with the Kubernetes API yet")
         }
         return pods
+    }
+
+    public func generation(ofNamespace namespace: String) -> UInt64? {
+        state.withLock { $0.synced ? max($0.listedAt, $0.changedAt[namespace] ?? 0) : nil }
     }
 
     /// Lists and watches until graceful shutdown or cancellation.
@@ -111,6 +124,9 @@ public final class PodCache: PodDirectory, Service, Sendable {
             $0.resourceVersion = resourceVersion
             $0.synced = true
             $0.lists += 1
+            $0.changes += 1
+            $0.listedAt = $0.changes
+            $0.changedAt = [:]
         }
         logger.info("pods listed", metadata: ["pods": "\(count)", "resourceVersion": "\(resourceVersion)"])
     }
@@ -150,13 +166,18 @@ public final class PodCache: PodDirectory, Service, Sendable {
     private func apply(_ event: WatchEvent) throws -> Bool {
         switch event {
         case .added(let pod), .modified(let pod):
+            let namespace = pod.metadata.namespace ?? ""
+            let record = pod.record
             state.withLock {
-                $0.pods[pod.metadata.namespace ?? "", default: [:]][pod.metadata.name] = pod.record
+                // A status update that changes nothing the provider reads keeps the kept answers.
+                if $0.pods[namespace]?[pod.metadata.name] != record { $0.changed(namespace) }
+                $0.pods[namespace, default: [:]][pod.metadata.name] = record
                 if let rv = pod.metadata.resourceVersion { $0.resourceVersion = rv }
             }
         case .deleted(let pod):
+            let namespace = pod.metadata.namespace ?? ""
             state.withLock {
-                $0.pods[pod.metadata.namespace ?? ""]?[pod.metadata.name] = nil
+                if $0.pods[namespace]?.removeValue(forKey: pod.metadata.name) != nil { $0.changed(namespace) }
                 if let rv = pod.metadata.resourceVersion { $0.resourceVersion = rv }
             }
         case .bookmark(let rv):

@@ -7,6 +7,14 @@ public protocol PodDirectory: Sendable {
     /// - Throws: `MetricsError` 503 while the directory has not synced yet: an answer from a half-filled
     ///   cache would leave pods out of the HPA's average.
     func pods(inNamespace namespace: String) async throws(MetricsError) -> [PodRecord]
+
+    /// A number that changes whenever a pod of `namespace` is added, changed or removed; nil when the
+    /// directory cannot tell (or has not synced), which turns off reuse of encoded answers.
+    func generation(ofNamespace namespace: String) -> UInt64?
+}
+
+extension PodDirectory {
+    public func generation(ofNamespace namespace: String) -> UInt64? { nil }
 }
 
 /// What the provider needs of a pod.

@@ -61,7 +61,7 @@ extension PrometheusMetricsProvider {
             }
         case .selection(_, let resource, let namespace, let selector, let metric):
             do throws(MetricsError) {
-                outcome = .success(try await metrics(resource: resource, namespace: namespace, selector: selector, metric: metric, trace: trace))
+                outcome = .success(try await metrics(resource: resource, namespace: namespace, selector: selector, metric: metric, trace: trace).values)
             } catch {
                 outcome = .failure(error)
             }

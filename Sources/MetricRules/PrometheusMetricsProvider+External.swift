@@ -18,7 +18,7 @@ extension PrometheusMetricsProvider: ExternalMetricsProvider {
             throw MetricsError(.notFound, "the server could not find the external metric \(metric)")
         }
         let promql = try rule.promql(namespace: namespace, metricSelector: selector)
-        let samples = try await run(promql, rule: rule)
+        let samples = try await run(promql, rule: rule).samples
         var values: [ExternalMetricValue] = []
         for sample in samples {
             if rule.namespaced, let label = rule.namespaceLabel, let seriesNamespace = sample.labels[label], seriesNamespace != namespace {

@@ -15,6 +15,8 @@ extension PrometheusMetricsProvider {
     struct QueryResult {
         var values: [ObjectID: MetricValue] = [:]
         var drops: [String: String] = [:]
+        /// When the query whose samples these are was sent.
+        var sentAt: ContinuousClock.Instant
     }
 
     /// The values of every object the rule's query returns for this request.
@@ -29,15 +31,16 @@ extension PrometheusMetricsProvider {
         trace?.promql = promql
         let started = ContinuousClock.now
         let samples: [InstantSample]
+        let sentAt: ContinuousClock.Instant
         do throws(MetricsError) {
-            samples = try await run(promql, rule: rule)
+            (samples, sentAt) = try await run(promql, rule: rule)
         } catch {
             trace?.queryDuration = ContinuousClock.now - started
             throw error
         }
         trace?.queryDuration = ContinuousClock.now - started
         let resource = rule.describedResource
-        var result = QueryResult()
+        var result = QueryResult(sentAt: sentAt)
         var duplicates: Set<ObjectID> = []
         for (index, sample) in samples.enumerated() {
             // A 10,000-pod answer is long work: let other requests (discovery, health) run in between.
@@ -78,11 +81,11 @@ extension PrometheusMetricsProvider {
     }
 
     /// The samples for `promql`, shared and reused like every query of this provider.
-    func run(_ promql: String, rule: MetricRule) async throws(MetricsError) -> [InstantSample] {
-        let answer = await coalescer.answer(for: promql) { [self] in await self.query(promql, rule: rule) }
+    func run(_ promql: String, rule: MetricRule) async throws(MetricsError) -> (samples: [InstantSample], sentAt: ContinuousClock.Instant) {
+        let (answer, sentAt) = await coalescer.timedAnswer(for: promql) { [self] in await self.query(promql, rule: rule) }
         switch answer {
         case .success(let samples):
-            return samples
+            return (samples, sentAt)
         case .failure(let error):
             throw error.metricsError(metric: rule.name)
         }

@@ -19,6 +19,7 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
     let logger: Logger
     let metricsFactory: any MetricsFactory
     let coalescer: QueryCoalescer
+    let answers: AnswerCache?
 
     /// - Parameters:
     ///   - rules: The validated rules; a `RuleStore` lets them be swapped while serving.
@@ -28,13 +29,16 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
     ///   - metricsFactory: Where query latency, query errors and dropped values are counted.
     ///   - coalescer: Shares identical queries between requests and keeps answers for a short, bounded
     ///     time; by default it only shares queries in flight.
+    ///   - answers: Keeps encoded answers while their query result (within the coalescer's TTL), the pods
+    ///     of their namespace and the rules are unchanged; nil: every answer is encoded anew.
     public init(
         rules: RuleStore,
         prometheus: any PrometheusQuerying,
         pods: any PodDirectory,
         logger: Logger,
         metricsFactory: any MetricsFactory = MetricsSystem.factory,
-        coalescer: QueryCoalescer? = nil
+        coalescer: QueryCoalescer? = nil,
+        answers: AnswerCache? = nil
     ) {
         self.store = rules
         self.prometheus = prometheus
@@ -42,6 +46,7 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
         self.logger = logger
         self.metricsFactory = metricsFactory
         self.coalescer = coalescer ?? QueryCoalescer(configuration: .passThrough, metricsFactory: metricsFactory)
+        self.answers = answers
     }
 
     /// A provider whose rules never change.
@@ -73,7 +78,31 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
         selector: LabelSelector,
         metric: MetricQuery
     ) async throws(MetricsError) -> [MetricValue] {
-        try await metrics(resource: resource, namespace: namespace, selector: selector, metric: metric, trace: nil)
+        try await metrics(resource: resource, namespace: namespace, selector: selector, metric: metric, trace: nil).values
+    }
+
+    public func encodedMetrics(
+        version: APIVersion,
+        resource: String,
+        namespace: String?,
+        selector: LabelSelector,
+        metric: MetricQuery
+    ) async throws(MetricsError) -> [UInt8] {
+        // Read before the answer is made: a change while it is made leaves it under the older generation.
+        let podGeneration: UInt64? = resource == "pods" ? namespace.flatMap { pods.generation(ofNamespace: $0) } : 0
+        guard let answers, let podGeneration, coalescer.configuration.ttl > .zero else {
+            let values = try await metrics(resource: resource, namespace: namespace, selector: selector, metric: metric, trace: nil).values
+            return MetricValueList(version: version, items: values).jsonBytes()
+        }
+        let key = AnswerCache.Key(version: version, resource: resource, namespace: namespace, selector: selector, metric: metric)
+        let sources = AnswerCache.Sources(rules: store.generation, pods: podGeneration)
+        if let kept = answers.bytes(for: key, from: sources) { return kept }
+        let (values, sentAt) = try await metrics(resource: resource, namespace: namespace, selector: selector, metric: metric, trace: nil)
+        let bytes = MetricValueList(version: version, items: values).jsonBytes()
+        if let sentAt {
+            answers.keep(bytes, for: key, from: sources, expires: sentAt + coalescer.configuration.ttl)
+        }
+        return bytes
     }
 
     func metric(for object: ObjectKey, metric: MetricQuery, trace: ProviderTrace?) async throws(MetricsError) -> MetricValue {
@@ -112,16 +141,16 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
         selector: LabelSelector,
         metric: MetricQuery,
         trace: ProviderTrace?
-    ) async throws(MetricsError) -> [MetricValue] {
+    ) async throws(MetricsError) -> (values: [MetricValue], sentAt: ContinuousClock.Instant?) {
         let rule = try lookup(resource: resource, metric: metric.name, namespace: namespace, trace: trace)
         if resource == "pods", let namespace {
             // Select first: with no live pod matching there is nothing to ask Prometheus.
             let selected = try await selectPods(in: namespace, selector: selector, trace: trace)
-            if selected.isEmpty { return [] }
+            if selected.isEmpty { return ([], nil) }
             let found = try await values(rule: rule, namespace: namespace, objectName: nil, metric: metric, trace: trace)
             let ids = selected.map { ObjectID(namespace: namespace, name: $0) }
             trace?.report(found, for: ids, rule: rule, selectedPods: true)
-            return ids.compactMap { found.values[$0] }
+            return (ids.compactMap { found.values[$0] }, found.sentAt)
         }
         guard selector.isEmpty else {
             throw MetricsError(
@@ -133,7 +162,7 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
         let ids = (Array(found.values.keys) + found.drops.keys.map { ObjectID(namespace: namespace, name: $0) })
             .sorted { $0.name < $1.name }
         trace?.report(found, for: ids, rule: rule, selectedPods: false)
-        return found.values.values.sorted { $0.describedObject.name < $1.describedObject.name }
+        return (found.values.values.sorted { $0.describedObject.name < $1.describedObject.name }, found.sentAt)
     }
 
     /// The names of the live pods of `namespace` that `selector` matches, sorted.

@@ -37,14 +37,17 @@ public actor QueryCoalescer {
     /// What a query's callers receive.
     public typealias Answer = Result<[InstantSample], PrometheusQueryError>
 
-    private typealias Waiter = CheckedContinuation<Answer, Never>
+    /// An answer and when its query was sent (its age is counted from there).
+    public typealias TimedAnswer = (answer: Answer, sentAt: ContinuousClock.Instant)
+
+    private typealias Waiter = CheckedContinuation<TimedAnswer, Never>
 
     private enum Entry {
         case running(waiters: [UInt64: Waiter])
         case answered(samples: [InstantSample], sentAt: ContinuousClock.Instant)
     }
 
-    private let configuration: Configuration
+    public nonisolated let configuration: Configuration
     private let now: @Sendable () -> ContinuousClock.Instant
     private let lookups: (hit: Counter, coalesced: Counter, miss: Counter)
     private let inFlightGauge: Gauge
@@ -79,10 +82,15 @@ public actor QueryCoalescer {
     ///   - key: Identifies the query (the PromQL text).
     ///   - fetch: Runs the query; called at most once per period for a key, whatever the number of callers.
     public func answer(for key: String, fetch: @escaping @Sendable () async -> Answer) async -> Answer {
+        await timedAnswer(for: key, fetch: fetch).answer
+    }
+
+    /// `answer(for:fetch:)` with the time its query was sent.
+    public func timedAnswer(for key: String, fetch: @escaping @Sendable () async -> Answer) async -> TimedAnswer {
         switch entries[key] {
         case .answered(let samples, let sentAt) where now() - sentAt < configuration.ttl:
             lookups.hit.increment()
-            return .success(samples)
+            return (.success(samples), sentAt)
         case .running:
             lookups.coalesced.increment()
         case .answered, nil:
@@ -96,7 +104,7 @@ public actor QueryCoalescer {
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: Waiter) in
                 guard !Task.isCancelled, case .running(var waiters) = entries[key] else {
-                    continuation.resume(returning: .failure(Self.cancelled))
+                    continuation.resume(returning: (.failure(Self.cancelled), now()))
                     return
                 }
                 waiters[id] = continuation
@@ -138,14 +146,14 @@ public actor QueryCoalescer {
             entries[key] = .answered(samples: samples, sentAt: sentAt)
         }
         for waiter in waiters.values {
-            waiter.resume(returning: answer)
+            waiter.resume(returning: (answer, sentAt))
         }
     }
 
     private func abandon(_ key: String, waiter id: UInt64) {
         guard case .running(var waiters) = entries[key], let waiter = waiters.removeValue(forKey: id) else { return }
         entries[key] = .running(waiters: waiters)
-        waiter.resume(returning: .failure(Self.cancelled))
+        waiter.resume(returning: (.failure(Self.cancelled), now()))
     }
 
     private func removeExpired() {

@@ -205,6 +205,27 @@ struct PodCacheTests {
         }
     }
 
+    /// Kept answers are keyed by a namespace's generation: it must move on every change a request could
+    /// see there, and only there.
+    @Test(.timeLimit(.minutes(1))) func generationsMoveWithTheirNamespaceOnly() async throws {
+        try await Self.withCache { standIn, cache in
+            try #require(try await Self.eventually { cache.isSynced })
+            let a0 = try #require(cache.generation(ofNamespace: "team-a"))
+            let b0 = try #require(cache.generation(ofNamespace: "team-b"))
+
+            try await standIn.control(.POST, "pods", ["namespace": "team-a", "name": "triton-2", "labels": ["app": "triton"]])
+            try #require(try await Self.eventually { try await Self.names(cache, "team-a").contains("triton-2") })
+            let a1 = try #require(cache.generation(ofNamespace: "team-a"))
+            #expect(a1 > a0)
+            #expect(cache.generation(ofNamespace: "team-b") == b0)
+
+            try await standIn.control(.DELETE, "pods/team-a/triton-2")
+            try #require(try await Self.eventually { try await !Self.names(cache, "team-a").contains("triton-2") })
+            #expect(try #require(cache.generation(ofNamespace: "team-a")) > a1)
+            #expect(cache.generation(ofNamespace: "team-b") == b0)
+        }
+    }
+
     @Test(.timeLimit(.minutes(1))) func relistsAfterGoneAndResumesBrokenWatches() async throws {
         try await Self.withCache { standIn, cache in
             try #require(try await Self.eventually { cache.isSynced })
