@@ -25,10 +25,22 @@ public final class PodCache: PodDirectory, Service, Sendable {
         var changes: UInt64 = 0
         var listedAt: UInt64 = 0
         var changedAt: [String: UInt64] = [:]
+        /// Each namespace's pods sorted by name, built on first use after a change: requests share it.
+        var sorted: [String: [PodRecord]] = [:]
 
         mutating func changed(_ namespace: String) {
             changes += 1
             changedAt[namespace] = changes
+            sorted[namespace] = nil
+        }
+
+        mutating func sortedPods(_ namespace: String) -> [PodRecord] {
+            if let kept = sorted[namespace] { return kept }
+            // Only namespaces with pods are kept: a request cannot add entries by naming others.
+            guard let byName = pods[namespace] else { return [] }
+            let list = byName.values.sorted { $0.name < $1.name }
+            sorted[namespace] = list
+            return list
         }
     }
 
@@ -57,7 +69,7 @@ public final class PodCache: PodDirectory, Service, Sendable {
     public var counters: (lists: Int, watches: Int) { state.withLock { ($0.lists, $0.watches) } }
 
     public func pods(inNamespace namespace: String) async throws(MetricsError) -> [PodRecord] {
-        let (synced, pods) = state.withLock { ($0.synced, $0.pods[namespace].map { Array($0.values) } ?? []) }
+        let (synced, pods) = state.withLock { ($0.synced, $0.synced ? $0.sortedPods(namespace) : []) }
         guard synced else {
             throw MetricsError(.serviceUnavailable, "the pod cache has not synced with the Kubernetes API yet")
         }
@@ -127,6 +139,7 @@ public final class PodCache: PodDirectory, Service, Sendable {
             $0.changes += 1
             $0.listedAt = $0.changes
             $0.changedAt = [:]
+            $0.sorted = [:]
         }
         logger.info("pods listed", metadata: ["pods": "\(count)", "resourceVersion": "\(resourceVersion)"])
     }

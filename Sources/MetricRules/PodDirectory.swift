@@ -2,7 +2,8 @@ import CustomMetricsAPI
 
 /// The pods the adapter knows about, answered from memory (a list+watch cache in a cluster).
 public protocol PodDirectory: Sendable {
-    /// Every pod currently in `namespace`.
+    /// Every pod currently in `namespace`, preferably sorted by name (the provider sorts them, which
+    /// costs one pass when they already are).
     ///
     /// - Throws: `MetricsError` 503 while the directory has not synced yet: an answer from a half-filled
     ///   cache would leave pods out of the HPA's average.
