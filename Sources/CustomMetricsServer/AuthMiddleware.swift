@@ -129,7 +129,9 @@ struct AuthMiddleware: RouterMiddleware {
         guard !token.isEmpty, let reviewer = configuration.tokenReviewer else { return nil }
         // Cached by digest: the cache holds no token.
         let ttl = configuration.tokenCacheTTL
-        return try await tokens.value(for: SHA256.hash(data: Data(token.utf8)), ttl: { _ in ttl }) {
+        var bytes = token
+        let digest = bytes.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+        return try await tokens.value(for: digest, ttl: { _ in ttl }) {
             try await reviewer.review(token: token)
         }
     }
@@ -150,8 +152,11 @@ struct AuthMiddleware: RouterMiddleware {
     static func digest(user: UserInfo, attributes: AuthorizationAttributes) -> SHA256Digest {
         var hasher = SHA256()
         func add(_ text: String) {
-            withUnsafeBytes(of: UInt64(text.utf8.count).littleEndian) { hasher.update(bufferPointer: $0) }
-            hasher.update(data: Data(text.utf8))
+            var text = text
+            text.withUTF8 { bytes in
+                withUnsafeBytes(of: UInt64(bytes.count).littleEndian) { hasher.update(bufferPointer: $0) }
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(bytes))
+            }
         }
         add(user.username)
         add(user.uid)
