@@ -12,9 +12,9 @@ extension MetricValueList {
         out.reserveCapacity(128 + items.count * 240)
         // The selector is the same for every item of a list: encode it once.
         let selector = items.first.flatMap { WireLabelSelector($0.metricSelector) }.map(JSONBytes.encoded)
-        out += Array(#"{"apiVersion":"#.utf8)
+        out.append(literal: #"{"apiVersion":"#)
         JSONBytes.string(version.groupVersion, into: &out)
-        out += Array(#","items":["#.utf8)
+        out.append(literal: #","items":["#)
         // The items of one answer share the query's evaluation time: render it once.
         var timestamp = Timestamp()
         for (index, item) in items.enumerated() {
@@ -24,19 +24,19 @@ extension MetricValueList {
             case .v1beta1: Self.v1beta1(item, selector: selector, timestamp: &timestamp, into: &out)
             }
         }
-        out += Array(#"],"kind":"MetricValueList","metadata":{}}"#.utf8)
+        out.append(literal: #"],"kind":"MetricValueList","metadata":{}}"#)
         return out
     }
 
     private static func describedObject(_ object: ObjectReference, into out: inout [UInt8]) {
-        out += Array(#"{"apiVersion":"#.utf8)
+        out.append(literal: #"{"apiVersion":"#)
         JSONBytes.string(object.apiVersion, into: &out)
-        out += Array(#","kind":"#.utf8)
+        out.append(literal: #","kind":"#)
         JSONBytes.string(object.kind, into: &out)
-        out += Array(#","name":"#.utf8)
+        out.append(literal: #","name":"#)
         JSONBytes.string(object.name, into: &out)
         if let namespace = object.namespace {
-            out += Array(#","namespace":"#.utf8)
+            out.append(literal: #","namespace":"#)
             JSONBytes.string(namespace, into: &out)
         }
         out.append(UInt8(ascii: "}"))
@@ -58,39 +58,39 @@ extension MetricValueList {
     }
 
     private static func v1beta2(_ item: MetricValue, selector: [UInt8]?, timestamp: inout Timestamp, into out: inout [UInt8]) {
-        out += Array(#"{"describedObject":"#.utf8)
+        out.append(literal: #"{"describedObject":"#)
         describedObject(item.describedObject, into: &out)
-        out += Array(#","metric":{"name":"#.utf8)
+        out.append(literal: #","metric":{"name":"#)
         JSONBytes.string(item.metricName, into: &out)
         if let selector {
-            out += Array(#","selector":"#.utf8)
+            out.append(literal: #","selector":"#)
             out += selector
         }
-        out += Array(#"},"timestamp":"#.utf8)
+        out.append(literal: #"},"timestamp":"#)
         out += timestamp.json(for: item.timestamp)
-        out += Array(#","value":"#.utf8)
+        out.append(literal: #","value":"#)
         JSONBytes.string(item.value.description, into: &out)
         if let window = item.windowSeconds {
-            out += Array(#","windowSeconds":"#.utf8)
-            out += Array(String(window).utf8)
+            out.append(literal: #","windowSeconds":"#)
+            out.append(contentsOf: String(window).utf8)
         }
         out.append(UInt8(ascii: "}"))
     }
 
     private static func v1beta1(_ item: MetricValue, selector: [UInt8]?, timestamp: inout Timestamp, into out: inout [UInt8]) {
-        out += Array(#"{"describedObject":"#.utf8)
+        out.append(literal: #"{"describedObject":"#)
         describedObject(item.describedObject, into: &out)
-        out += Array(#","metricName":"#.utf8)
+        out.append(literal: #","metricName":"#)
         JSONBytes.string(item.metricName, into: &out)
-        out += Array(#","selector":"#.utf8)
-        out += selector ?? Array("null".utf8)
-        out += Array(#","timestamp":"#.utf8)
+        out.append(literal: #","selector":"#)
+        if let selector { out += selector } else { out.append(literal: "null") }
+        out.append(literal: #","timestamp":"#)
         out += timestamp.json(for: item.timestamp)
-        out += Array(#","value":"#.utf8)
+        out.append(literal: #","value":"#)
         JSONBytes.string(item.value.description, into: &out)
         if let window = item.windowSeconds {
-            out += Array(#","window":"#.utf8)
-            out += Array(String(window).utf8)
+            out.append(literal: #","window":"#)
+            out.append(contentsOf: String(window).utf8)
         }
         out.append(UInt8(ascii: "}"))
     }
@@ -123,5 +123,13 @@ enum JSONBytes {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(value)).map(Array.init) ?? Array("null".utf8)
+    }
+}
+
+extension [UInt8] {
+    /// Appends a literal's bytes without building an array for them.
+    @inline(__always)
+    mutating func append(literal: StaticString) {
+        literal.withUTF8Buffer { append(contentsOf: $0) }
     }
 }
