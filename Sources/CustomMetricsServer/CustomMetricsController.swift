@@ -1,5 +1,6 @@
 import CustomMetricsAPI
 import Hummingbird
+import Synchronization
 
 /// Serves `custom.metrics.k8s.io`: the group document, discovery for each version, and metric values,
 /// for any provider.
@@ -8,6 +9,9 @@ import Hummingbird
 /// `+` is decoded exactly once, segment by segment).
 public struct CustomMetricsController<Provider: CustomMetricsProvider>: MetricsAPIController {
     let provider: Provider
+    /// The last discovery document of each version, with the metrics it was made from: the aggregator
+    /// and every HPA sync ask for it, and it changes only with the rules.
+    private let discovery = DiscoveryDocuments()
 
     public init(provider: Provider) {
         self.provider = provider
@@ -24,7 +28,7 @@ public struct CustomMetricsController<Provider: CustomMetricsProvider>: MetricsA
         case .group:
             return JSONResponse.make(APIGroup())
         case .discovery(let version):
-            return JSONResponse.make(APIResourceList(version: version, metrics: provider.listMetrics()))
+            return JSONResponse.make(encoded: discoveryBytes(version))
         case .object(let version, let object, let metric):
             let value = try await withRequestTimeout(timeout) { [provider] () async throws(MetricsError) in
                 try await provider.metric(for: object, metric: metric)
@@ -37,4 +41,17 @@ public struct CustomMetricsController<Provider: CustomMetricsProvider>: MetricsA
             return JSONResponse.make(encoded: bytes)
         }
     }
+
+    private func discoveryBytes(_ version: APIVersion) -> [UInt8] {
+        let metrics = provider.listMetrics()
+        if let kept = discovery.kept.withLock({ $0[version] }), kept.metrics == metrics { return kept.bytes }
+        let bytes = JSONResponse.bytes(APIResourceList(version: version, metrics: metrics))
+        discovery.kept.withLock { $0[version] = (metrics, bytes) }
+        return bytes
+    }
+}
+
+/// The last discovery document of each version and the metrics it lists.
+final class DiscoveryDocuments: Sendable {
+    let kept = Mutex<[APIVersion: (metrics: [MetricInfo], bytes: [UInt8])]>([:])
 }

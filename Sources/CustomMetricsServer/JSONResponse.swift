@@ -21,6 +21,11 @@ enum JSONResponse {
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// The JSON of a value that cannot fail to encode (the API's own documents).
+    static func bytes(_ value: some Encodable) -> [UInt8] {
+        (try? encoder.encode(value)).map(Array.init) ?? []
+    }
+
     /// A `MetricValueList` through the hand-written writer (the hot path; same bytes as `make`).
     static func make(_ list: MetricValueList) -> Response {
         make(encoded: list.jsonBytes())
