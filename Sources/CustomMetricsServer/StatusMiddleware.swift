@@ -2,6 +2,7 @@ import CustomMetricsAPI
 import Hummingbird
 import Logging
 import Metrics
+import Synchronization
 
 /// The outermost middleware: parses the request target once (an over-long one is answered 414 here,
 /// before any authentication or review), turns whatever escapes a handler (the router's 404, a thrown
@@ -9,6 +10,13 @@ import Metrics
 struct StatusMiddleware<Context: RequestTargetContext>: RouterMiddleware {
     let metricsFactory: any MetricsFactory
     let limits: RequestLimits
+    private let instruments: RequestInstruments
+
+    init(metricsFactory: any MetricsFactory, limits: RequestLimits) {
+        self.metricsFactory = metricsFactory
+        self.limits = limits
+        self.instruments = RequestInstruments(factory: metricsFactory)
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
@@ -22,11 +30,9 @@ struct StatusMiddleware<Context: RequestTargetContext>: RouterMiddleware {
             response = await Self.respond(request, context: context, next: next)
         }
         let elapsed = ContinuousClock.now - started
-        let code = String(response.status.code)
-        Counter(label: "custom_metrics_adapter_requests_total", dimensions: [("kind", target.kind), ("code", code)], factory: metricsFactory)
-            .increment()
-        Metrics.Timer(label: "custom_metrics_adapter_request_duration_seconds", dimensions: [("kind", target.kind)], factory: metricsFactory)
-            .recordNanoseconds(Int64(elapsed.components.seconds) * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        let (counter, timer) = instruments.for(kind: target.kind, code: response.status.code)
+        counter.increment()
+        timer.recordNanoseconds(Int64(elapsed.components.seconds) * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         return response
     }
 
@@ -43,5 +49,32 @@ struct StatusMiddleware<Context: RequestTargetContext>: RouterMiddleware {
             context.logger.info("request failed", metadata: ["error": "\(error)"])
             return JSONResponse.status(MetricsError(.internalError, "internal error"))
         }
+    }
+}
+
+/// The request counter and timer of each (kind, code), made once: looking them up in the registry by
+/// label and dimensions on every request cost more than counting. Kinds and codes are small fixed sets.
+final class RequestInstruments: Sendable {
+    private struct Key: Hashable {
+        var kind: String
+        var code: Int
+    }
+
+    private let factory: any MetricsFactory
+    private let made = Mutex<[Key: (Counter, Metrics.Timer)]>([:])
+
+    init(factory: any MetricsFactory) {
+        self.factory = factory
+    }
+
+    func `for`(kind: String, code: Int) -> (Counter, Metrics.Timer) {
+        let key = Key(kind: kind, code: code)
+        if let found = made.withLock({ $0[key] }) { return found }
+        let pair = (
+            Counter(label: "custom_metrics_adapter_requests_total", dimensions: [("kind", kind), ("code", String(code))], factory: factory),
+            Metrics.Timer(label: "custom_metrics_adapter_request_duration_seconds", dimensions: [("kind", kind)], factory: factory)
+        )
+        made.withLock { $0[key] = pair }
+        return pair
     }
 }
