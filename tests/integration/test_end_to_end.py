@@ -364,9 +364,13 @@ class EndToEnd(unittest.TestCase):
             # A new pod without any series: created BEFORE the deletion below, so once the
             # deletion is visible the adapter has seen this pod too (watch events are ordered).
             stack.apply_pod(NS, "triton-9", labels={"app": "triton"})
+            # The v1beta1 answer is kept now (its query result stays fresh for 5 s) ...
+            self.assert_values(self.get_ok(self.list_path("v1beta1")), EXPECTED, "v1beta1 before delete")
             stack.delete_pod(NS, "triton-2")
             without_2 = {n: v for n, v in EXPECTED.items() if n != "triton-2"}
             self.wait_values(without_2, timeout=15)
+            # ... and once the v1beta2 answer shows the pod cache saw the deletion, the kept v1beta1 answer
+            # must not be served any more, even within its query's TTL.
             self.assert_values(self.get_ok(self.list_path("v1beta1")), without_2, "v1beta1 after delete")
 
             stack.apply_pod(NS, "triton-1", deletionTimestamp="2026-01-01T00:00:00Z")
