@@ -66,7 +66,7 @@ public final class AnswerCache: Sendable {
     ///   - metricsFactory: Where `custom_metrics_adapter_answer_cache_lookups_total{result}` goes.
     ///   - now: The clock answers expire by (injected so tests are exact).
     public init(
-        maximumBytes: Int = 32 << 20,
+        maximumBytes: Int = 16 << 20,
         metricsFactory: any MetricsFactory = MetricsSystem.factory,
         now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }
     ) {
