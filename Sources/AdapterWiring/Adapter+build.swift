@@ -50,7 +50,7 @@ public func buildAdapter(configuration: AdapterConfiguration, logger: Logger) as
         )
         let router = buildRouter(
             provider: provider, auth: auth, external: provider, limits: configuration.server.limits, metricsFactory: factory,
-            metricsText: { registry.emitToString() }
+            metricsText: { registry.emitToString() }, isReady: { pods.isSynced }
         )
         // The TLS handshake verifies front-proxy chains (with the intermediates the client sends) against
         // the same authenticator the requests are checked with.

@@ -62,7 +62,8 @@ public func buildRouter<Provider: CustomMetricsProvider>(
     external: (any ExternalMetricsProvider)? = nil,
     limits: RequestLimits = RequestLimits(),
     metricsFactory: any MetricsFactory = MetricsSystem.factory,
-    metricsText: @escaping @Sendable () -> String = { "" }
+    metricsText: @escaping @Sendable () -> String = { "" },
+    isReady: @escaping @Sendable () -> Bool = { true }
 ) -> Router<AdapterRequestContext> {
     let router = Router(context: AdapterRequestContext.self)
     router.add(middleware: StatusMiddleware(metricsFactory: metricsFactory, limits: limits))
@@ -73,7 +74,7 @@ public func buildRouter<Provider: CustomMetricsProvider>(
             ExternalMetricsController(provider: AnyExternalMetricsProvider(external)), limits: limits
         ).addRoutes(to: router)
     }
-    HealthController<AdapterRequestContext>(metricsText: metricsText).addRoutes(to: router)
+    HealthController<AdapterRequestContext>(metricsText: metricsText, isReady: isReady).addRoutes(to: router)
     return router
 }
 

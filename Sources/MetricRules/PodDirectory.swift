@@ -12,10 +12,14 @@ public protocol PodDirectory: Sendable {
     /// A number that changes whenever a pod of `namespace` is added, changed or removed; nil when the
     /// directory cannot tell (or has not synced), which turns off reuse of encoded answers.
     func generation(ofNamespace namespace: String) -> UInt64?
+
+    /// Whether the directory can answer (a list+watch cache: its first list has completed).
+    var isSynced: Bool { get }
 }
 
 extension PodDirectory {
     public func generation(ofNamespace namespace: String) -> UInt64? { nil }
+    public var isSynced: Bool { true }
 }
 
 /// What the provider needs of a pod.

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Prometheus
+import Synchronization
 import Testing
 
 /// A provider with fixed answers: the server is tested without any backend.
@@ -129,6 +130,27 @@ struct RouterTests {
     func health(path: String) async throws {
         try await Self.app().test(.router) { client in
             try await client.execute(uri: path, method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == "ok")
+            }
+        }
+    }
+
+    /// Before the pod cache's first list every metric request is a 503: readiness says so, and only
+    /// readiness (liveness must not restart a pod that waits for the Kubernetes API).
+    @Test func notReadyUntilThePodsAreListed() async throws {
+        let synced = Mutex(false)
+        let app = Application(router: buildRouter(provider: TableProvider(), auth: .insecureLocal, isReady: { synced.withLock { $0 } }))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(String(buffer: response.body) == "not ready: the pod cache has not listed the pods of the Kubernetes API yet")
+            }
+            for path in ["/livez", "/healthz"] {
+                try await client.execute(uri: path, method: .get) { response in #expect(response.status == .ok) }
+            }
+            synced.withLock { $0 = true }
+            try await client.execute(uri: "/readyz", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body) == "ok")
             }
