@@ -525,12 +525,17 @@ class KubernetesFaults(FaultCase):
         since = time.time()
         STACK.fail_requests(500, -1, verb="list")
         try:
-            STACK.restart_adapter()
+            STACK.restart_adapter(wait_path="/livez")
             wait_for(lambda: self.standin_requests_since(since, "list"), 10, what="the adapter's first list")
             for path in PATHS:
                 self.assert_failure(path(), *NOT_SYNCED, within=5)
+            # Not ready until the first list: the Service sends it nothing that would be a 503 anyway.
+            status, _, body = STACK.request("GET", "/readyz", token=None)
+            self.assertEqual((status, body.decode().strip()),
+                             (503, "not ready: the pod cache has not listed the pods of the Kubernetes API yet"))
         finally:
             STACK.fail_requests(0)
+        wait_for(lambda: STACK.request("GET", "/readyz", token=None)[0] == 200, 20, what="/readyz after the first list")
         wait_values(BASE, timeout=20)
 
 

@@ -507,14 +507,16 @@ class Stack:
         finally:
             conn.close()
 
-    def restart_adapter(self, adapter_args=None, timeout=60):
-        """Stop the adapter and start it again (same certificate, new port), optionally with new args."""
+    def restart_adapter(self, adapter_args=None, timeout=60, wait_path="/readyz"):
+        """Stop the adapter and start it again (same certificate, new port), optionally with new args.
+
+        Waits for ``wait_path`` to answer 200: ``/livez`` when the pod cache is not meant to sync."""
         proc = self.procs.pop("adapter", None)
         if proc is not None:
             proc.stop()
         if adapter_args is not None:
             self.adapter_args = list(adapter_args)
-        self._start_adapter(timeout=timeout)
+        self._start_adapter(timeout=timeout, wait_path=wait_path)
         self.write_kubeconfig()
 
     @property
@@ -524,7 +526,7 @@ class Stack:
             return self.upstream_url
         return f"http://127.0.0.1:{self.proxy_port if self.prometheus_proxy else self.prom_port}"
 
-    def _start_adapter(self, timeout=60):
+    def _start_adapter(self, timeout=60, wait_path="/readyz"):
         self.adapter_port = free_port()
         proc = self._spawn("adapter", [
             adapter_bin(), "--secure-port", str(self.adapter_port), "--bind-address", "127.0.0.1",
@@ -537,9 +539,9 @@ class Stack:
                 raise Abort(f"adapter exited with {proc.popen.returncode}")
             if not os.path.exists(self.ca_file):
                 return False
-            return self.request("GET", "/readyz", token=None)[0] == 200
+            return self.request("GET", wait_path, token=None)[0] == 200
         try:
-            wait_for(ready, timeout, interval=0.25, what="adapter /readyz over HTTPS")
+            wait_for(ready, timeout, interval=0.25, what=f"adapter {wait_path} over HTTPS")
         except (AssertionError, RuntimeError) as exc:
             raise RuntimeError(f"{exc}\n{self.log_tails(['adapter'])}") from None
 
