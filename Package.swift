@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "custom-metrics-adapter", targets: ["custom-metrics-adapter"]),
+        .executable(name: "bench-baseline", targets: ["bench-baseline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -162,6 +163,22 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The benchmark's bare-Hummingbird baseline (scripts/bench.py): one file's bytes over the adapter's TLS.
+        .executableTarget(
+            name: "bench-baseline",
+            dependencies: [
+                "CustomMetricsServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "bench/BaselineServer",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -81,24 +81,27 @@ class BulkStack(Stack):
             "--scrape-interval", self.scrape_interval])
         self.triton_port = self._wait_port_file(proc, port_file, 30)
 
-    def adapter_argv(self, port, log_level="info", extra_args=()):
+    def adapter_argv(self, port, log_level="info", extra_args=(), binary=None):
         """The argv of an adapter on this stack (as e2e_stack starts it), on ``port``."""
-        return [e2e_stack.adapter_bin(), "--secure-port", str(port), "--bind-address", "127.0.0.1",
+        return [binary or e2e_stack.adapter_bin(), "--secure-port", str(port), "--bind-address", "127.0.0.1",
                 "--cert-dir", self.certdir, "--kubeconfig", self.standin_kubeconfig,
                 "--prometheus-url", f"http://127.0.0.1:{self.prom_port}", "--prometheus-query-timeout", "5s",
                 "--log-level", log_level, *extra_args]
 
-    def start_extra_adapter(self, name, extra_args=(), log_level="info", timeout=60):
+    def start_extra_adapter(self, name, extra_args=(), log_level="info", timeout=60, wrapper=(), interval=0.005,
+                            binary=None):
         """Start one more adapter (same certificate, kubeconfig, Prometheus); wait for /readyz.
 
-        Returns (Proc, port, seconds from spawn to the first 200 on /readyz, polled every 5 ms).
+        ``wrapper`` goes before the adapter's argv (``valgrind --tool=callgrind ...``), ``binary`` replaces
+        $ADAPTER_BIN (a copy of it); ``interval`` is how often /readyz is polled. Returns (Proc, port,
+        seconds from spawn to the first 200 on /readyz).
         """
         port = free_port()
-        argv = self.adapter_argv(port, log_level, extra_args)
+        argv = [*wrapper, *self.adapter_argv(port, log_level, extra_args, binary)]
         started = time.perf_counter()
         proc = Proc(name, argv, os.path.join(self.logdir, f"{name}.log"))
         self.extra[name] = (proc, port)
-        ready = wait_ready(proc, port, self._context(), timeout)
+        ready = wait_ready(proc, port, self._context(), timeout, interval)
         return proc, port, ready - started
 
     def stop_extra_adapter(self, name):
