@@ -117,16 +117,15 @@ struct AuthMiddleware: RouterMiddleware {
     }
 
     private func authenticate(_ request: Request, context: Context) async throws -> UserInfo? {
-        if let authenticator = configuration.requestHeader, let leaf = await Self.peerCertificate(context.channel),
+        if let authenticator = configuration.requestHeader, authenticator.namesUser(in: request.headers),
+            let leaf = await Self.peerCertificate(context.channel),
             let user = await authenticator.authenticate(leaf: leaf, headers: request.headers)
         {
             return user
         }
-        guard let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") else {
-            return nil
-        }
-        let token = String(authorization.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
-        guard !token.isEmpty, let reviewer = configuration.tokenReviewer else { return nil }
+        guard let authorization = request.headers[.authorization], let token = Self.bearerToken(authorization),
+            let reviewer = configuration.tokenReviewer
+        else { return nil }
         // Cached by digest: the cache holds no token.
         let ttl = configuration.tokenCacheTTL
         var bytes = token
@@ -145,6 +144,21 @@ struct AuthMiddleware: RouterMiddleware {
             let (allowed, reason) = try await reviewer.review(user: user, attributes: attributes)
             return Decision(allowed: allowed, reason: reason)
         }
+    }
+
+    /// The token of an `Authorization: Bearer <token>` value (the scheme in any case, spaces around the
+    /// token ignored); nil for another scheme or an empty token. Read on bytes: a token is ASCII, and a
+    /// JWT is a kilobyte that Unicode-aware lowercasing and trimming would walk character by character.
+    static func bearerToken(_ authorization: String) -> String? {
+        let bytes = authorization.utf8
+        let scheme = Array("bearer ".utf8)
+        guard bytes.count > scheme.count, zip(bytes, scheme).allSatisfy({ $0 | 0x20 == $1 }) else { return nil }
+        let rest = bytes.dropFirst(scheme.count)
+        let isSpace: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        guard let first = rest.firstIndex(where: { !isSpace($0) }), let last = rest.lastIndex(where: { !isSpace($0) }) else {
+            return nil
+        }
+        return String(Substring(bytes[first...last]))
     }
 
     /// A 32-byte key for a (user, attributes) pair: every field length-prefixed, so no two pairs share

@@ -75,6 +75,13 @@ public final class RequestHeaderAuthenticator: Sendable {
         _ = await isTrusted(leafDER: leafDER, presentedIntermediates: intermediates)
     }
 
+    /// Whether `headers` name a user the way the installed configuration reads them: without, no client
+    /// certificate needs to be looked at (finding it costs a trip to the connection's event loop).
+    func namesUser(in headers: HTTPFields) -> Bool {
+        guard let configuration = state.withLock({ $0.configuration }) else { return false }
+        return configuration.usernameHeaders.contains { !Self.values(headers, $0).allSatisfy(\.isEmpty) }
+    }
+
     /// The user a verified front proxy names in the headers; nil when the certificate does not verify,
     /// has a common name not allowed, or no user header is set.
     func authenticate(leaf: NIOSSLCertificate, headers: HTTPFields) async -> UserInfo? {

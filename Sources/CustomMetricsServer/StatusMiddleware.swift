@@ -11,6 +11,7 @@ struct StatusMiddleware<Context: RequestTargetContext>: RouterMiddleware {
     let metricsFactory: any MetricsFactory
     let limits: RequestLimits
     private let instruments: RequestInstruments
+    private let targets = RequestTargets()
 
     init(metricsFactory: any MetricsFactory, limits: RequestLimits) {
         self.metricsFactory = metricsFactory
@@ -20,7 +21,7 @@ struct StatusMiddleware<Context: RequestTargetContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
-        let target = RequestTarget(path: request.uri.path, query: request.uri.query ?? "", maximumLength: limits.maximumURILength)
+        let target = targets.target(path: request.uri.path, query: request.uri.query ?? "", maximumLength: limits.maximumURILength)
         var context = context
         context.target = target
         let response: Response
@@ -77,4 +78,34 @@ final class RequestInstruments: Sendable {
         made.withLock { $0[key] = pair }
         return pair
     }
+}
+
+/// The last request targets parsed, by their raw text: an HPA asks the same path every sync, and parsing
+/// one (percent-decoding, names and selectors checked character by character) cost more than the rest of
+/// a cached answer. Parsing is a pure function of the text, so a kept result is the result.
+///
+/// Bounded for strangers (this runs before authentication): at most `capacity` targets of at most
+/// `maximumKeyBytes` each are kept; when full, the whole table is dropped, so churn costs parsing again
+/// and nothing more.
+final class RequestTargets: Sendable {
+    static let capacity = 256
+    static let maximumKeyBytes = 1024
+
+    private let kept = Mutex<[String: RequestTarget]>([:])
+
+    func target(path: String, query: String, maximumLength: Int) -> RequestTarget {
+        let key = query.isEmpty ? path : path + "?" + query
+        guard key.utf8.count <= Self.maximumKeyBytes else {
+            return RequestTarget(path: path, query: query, maximumLength: maximumLength)
+        }
+        if let found = kept.withLock({ $0[key] }) { return found }
+        let target = RequestTarget(path: path, query: query, maximumLength: maximumLength)
+        kept.withLock { table in
+            if table.count >= Self.capacity { table.removeAll(keepingCapacity: true) }
+            table[key] = target
+        }
+        return target
+    }
+
+    var count: Int { kept.withLock { $0.count } }
 }
