@@ -24,6 +24,22 @@ public struct Quantity: Sendable, Hashable, CustomStringConvertible {
     ///
     /// - Returns: `nil` for `NaN`, `±Inf` and anything that is not a finite decimal number.
     public init?(decimal text: some StringProtocol) {
+        // Prometheus sends ASCII: read its bytes. The character-by-character reading below is the
+        // reference (a test compares the two on generated and edge-case texts).
+        if let (negative, milli) = Self.milliDigits(ascii: text.utf8) {
+            self.init(isNegative: negative && milli != "0", milliDigits: milli)
+        } else {
+            self.init(characters: text)
+        }
+    }
+
+    private init(isNegative: Bool, milliDigits: String) {
+        self.isNegative = isNegative
+        self.milliDigits = milliDigits
+    }
+
+    /// The reference reading of `init?(decimal:)`, on characters; used for what is not plain ASCII.
+    init?(characters text: some StringProtocol) {
         guard let parsed = DecimalText(text) else { return nil }
         // value = digits × 10^exponent; milli = digits × 10^(exponent + 3).
         let shift = parsed.exponent + 3
@@ -87,6 +103,75 @@ public struct Quantity: Sendable, Hashable, CustomStringConvertible {
         case 18: "E"
         default: "e\(exponent)"
         }
+    }
+
+    /// `init?(decimal:)` on the bytes of an ASCII text: (negative, milli digits), or nil when the text is
+    /// not a decimal of the form `[+-]digits[.digits][e[+-]digits]` (not ASCII, or not a number: the
+    /// caller then reads it as characters, which refuses it the same way).
+    static func milliDigits(ascii text: some Collection<UInt8>) -> (Bool, String)? {
+        let bytes = Array(text)
+        var index = 0
+        var negative = false
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") {
+            negative = bytes[index] == UInt8(ascii: "-")
+            index += 1
+        }
+        let isDigit: (UInt8) -> Bool = { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        // Digits of the mantissa without the point, and how many came after it.
+        var digits: [UInt8] = []
+        digits.reserveCapacity(bytes.count)
+        var fractionCount = 0
+        var sawPoint = false
+        var sawDigit = false
+        while index < bytes.count, bytes[index] != UInt8(ascii: "e"), bytes[index] != UInt8(ascii: "E") {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: ".") {
+                guard !sawPoint else { return nil }
+                sawPoint = true
+            } else {
+                guard isDigit(byte) else { return nil }
+                sawDigit = true
+                if sawPoint { fractionCount += 1 }
+                if !(digits.isEmpty && byte == UInt8(ascii: "0")) { digits.append(byte) }
+            }
+            index += 1
+        }
+        guard sawDigit else { return nil }
+        var exponent = 0
+        if index < bytes.count {
+            index += 1  // the "e"
+            var exponentNegative = false
+            if index < bytes.count, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") {
+                exponentNegative = bytes[index] == UInt8(ascii: "-")
+                index += 1
+            }
+            let count = bytes.count - index
+            guard (1...4).contains(count), bytes[index...].allSatisfy(isDigit) else { return nil }
+            let value = bytes[index...].reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+            guard value <= 400 else { return nil }
+            exponent = exponentNegative ? -value : value
+        }
+        if digits.isEmpty { return (negative, "0") }
+        // value = digits × 10^(exponent - fractionCount); milli shifts that by 3.
+        let shift = exponent - fractionCount + 3
+        if shift >= 0 {
+            digits.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: shift))
+        } else {
+            let dropped = -shift
+            guard dropped <= digits.count else { return (negative, "0") }
+            let roundUp = dropped > 0 && digits[digits.count - dropped] >= UInt8(ascii: "5")
+            digits.removeLast(dropped)
+            if roundUp {
+                var position = digits.count - 1
+                while position >= 0, digits[position] == UInt8(ascii: "9") {
+                    digits[position] = UInt8(ascii: "0")
+                    position -= 1
+                }
+                if position >= 0 { digits[position] += 1 } else { digits.insert(UInt8(ascii: "1"), at: 0) }
+            }
+            if digits.isEmpty { return (negative, "0") }
+        }
+        return (negative, String(decoding: digits, as: UTF8.self))
     }
 
     private static func incremented(_ digits: String) -> String {
