@@ -5,6 +5,7 @@ import MetricRules
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import Synchronization
 
 /// Runs instant queries against `/api/v1/query` with a form-encoded POST, so that long queries never
 /// meet a URL length limit (HTTP 414).
@@ -190,27 +191,39 @@ public struct PrometheusHTTPClient: PrometheusQuerying, PrometheusSeriesListing 
 }
 
 /// Runs `operation`, failing with `.timeout` when it has not finished after `timeout`.
+///
+/// The deadline is a timer on an event loop, cancelled and freed when the operation ends (a `Task.sleep`
+/// racing it would stay allocated for the whole timeout even when cancelled, once per query).
 func withDeadline<T: Sendable>(
     _ timeout: Duration,
+    on eventLoop: any EventLoop = HTTPClient.defaultEventLoopGroup.any(),
     _ operation: @escaping @Sendable () async throws(PrometheusQueryError) -> T
 ) async throws(PrometheusQueryError) -> T {
-    let result: Result<T, PrometheusQueryError> = await withTaskGroup(of: Result<T, PrometheusQueryError>?.self) { group in
-        group.addTask {
-            do throws(PrometheusQueryError) { return .success(try await operation()) } catch { return .failure(error) }
-        }
-        group.addTask {
-            try? await Task.sleep(for: timeout)
-            return Task.isCancelled ? nil : .failure(PrometheusQueryError(.timeout, "no answer within \(timeout)"))
-        }
-        while let next = await group.next() {
-            if let next {
-                group.cancelAll()
-                return next
-            }
-        }
-        return .failure(PrometheusQueryError(.timeout, "cancelled"))
+    let work = Task { () -> Result<T, PrometheusQueryError> in
+        do throws(PrometheusQueryError) { return .success(try await operation()) } catch { return .failure(error) }
+    }
+    let expired = DeadlineFlag()
+    let timer = eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+        expired.set()
+        work.cancel()
+    }
+    let result = await withTaskCancellationHandler {
+        await work.value
+    } onCancel: {
+        work.cancel()
+    }
+    timer.cancel()
+    if case .failure = result, expired.isSet {
+        throw PrometheusQueryError(.timeout, "no answer within \(timeout)")
     }
     return try result.get()
+}
+
+/// Whether a query's deadline has passed.
+private final class DeadlineFlag: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
 }
 
 /// A configuration problem found at start.
