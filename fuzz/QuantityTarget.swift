@@ -2,7 +2,7 @@
 ///
 /// Invariants, on any text:
 /// - parsing never traps, and accepts exactly the finite decimals `[+-]?(d+[.d*]|.d+)([eE][+-]?d{1,4})?`
-///   with an exponent of at most 400 (the limit `DecimalText` documents: Float64 ends near 1e308);
+///   with an exponent of at most 400 (the limit `Quantity(decimal:)` documents: Float64 ends near 1e308);
 /// - the milli value is the input times 1000 rounded half away from zero, computed here again by moving
 ///   the decimal point in the digit string, and, for short inputs, with Foundation's `Decimal`;
 /// - the canonical description is Kubernetes' DecimalSI form (no leading zeros, exponent a multiple of

@@ -24,43 +24,11 @@ public struct Quantity: Sendable, Hashable, CustomStringConvertible {
     ///
     /// - Returns: `nil` for `NaN`, `±Inf` and anything that is not a finite decimal number.
     public init?(decimal text: some StringProtocol) {
-        // Prometheus sends ASCII: read its bytes. The character-by-character reading below is the
-        // reference (a test compares the two on generated and edge-case texts).
-        if let (negative, milli) = Self.milliDigits(ascii: text.utf8) {
-            self.init(isNegative: negative && milli != "0", milliDigits: milli)
-        } else {
-            self.init(characters: text)
-        }
-    }
-
-    private init(isNegative: Bool, milliDigits: String) {
-        self.isNegative = isNegative
-        self.milliDigits = milliDigits
-    }
-
-    /// The reference reading of `init?(decimal:)`, on characters; used for what is not plain ASCII.
-    init?(characters text: some StringProtocol) {
-        guard let parsed = DecimalText(text) else { return nil }
-        // value = digits × 10^exponent; milli = digits × 10^(exponent + 3).
-        let shift = parsed.exponent + 3
-        var digits = parsed.digits
-        if shift >= 0 {
-            if digits != "0" { digits += String(repeating: "0", count: shift) }
-        } else {
-            let dropped = -shift
-            if dropped > digits.count {
-                digits = "0"
-            } else {
-                let keepCount = digits.count - dropped
-                let firstDropped = digits[digits.index(digits.startIndex, offsetBy: keepCount)]
-                var kept = keepCount == 0 ? "0" : String(digits.prefix(keepCount))
-                if firstDropped >= "5" { kept = Self.incremented(kept) }
-                digits = kept
-            }
-        }
-        digits = Self.trimmingLeadingZeros(digits)
-        self.milliDigits = digits
-        self.isNegative = parsed.isNegative && digits != "0"
+        // Every character of a decimal is ASCII, so its bytes are read; a test compares this with an
+        // independent character-by-character reading on edge cases and generated texts.
+        guard let (negative, milli) = Self.milliDigits(ascii: text.utf8) else { return nil }
+        self.isNegative = negative && milli != "0"
+        self.milliDigits = milli
     }
 
     /// Whether the quantity is exactly zero.
@@ -105,9 +73,9 @@ public struct Quantity: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// `init?(decimal:)` on the bytes of an ASCII text: (negative, milli digits), or nil when the text is
-    /// not a decimal of the form `[+-]digits[.digits][e[+-]digits]` (not ASCII, or not a number: the
-    /// caller then reads it as characters, which refuses it the same way).
+    /// `init?(decimal:)` on the bytes of a text: (negative, milli digits), or nil when the text is not a
+    /// decimal of the form `[+-]digits[.digits][e[+-]digits]` with an exponent of at most 400 (Float64
+    /// ends near 1e308: a longer one is not a number Prometheus can send).
     static func milliDigits(ascii text: some Collection<UInt8>) -> (Bool, String)? {
         let bytes = Array(text)
         var index = 0
@@ -173,73 +141,4 @@ public struct Quantity: Sendable, Hashable, CustomStringConvertible {
         }
         return (negative, String(decoding: digits, as: UTF8.self))
     }
-
-    private static func incremented(_ digits: String) -> String {
-        var bytes = Array(digits.utf8)
-        var index = bytes.count - 1
-        while index >= 0 {
-            if bytes[index] == UInt8(ascii: "9") {
-                bytes[index] = UInt8(ascii: "0")
-                index -= 1
-            } else {
-                bytes[index] += 1
-                return String(decoding: bytes, as: UTF8.self)
-            }
-        }
-        return "1" + String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func trimmingLeadingZeros(_ digits: String) -> String {
-        let trimmed = digits.drop { $0 == "0" }
-        return trimmed.isEmpty ? "0" : String(trimmed)
-    }
-}
-
-/// A finite decimal number split into sign, digits and a base-10 exponent.
-struct DecimalText {
-    var isNegative: Bool
-    /// Significant digits, without a decimal point, leading zeros trimmed ("0" for zero).
-    var digits: String
-    var exponent: Int
-
-    init?(_ text: some StringProtocol) {
-        var rest = Substring(text)
-        isNegative = false
-        if rest.first == "-" || rest.first == "+" {
-            isNegative = rest.first == "-"
-            rest = rest.dropFirst()
-        }
-        var mantissa = rest
-        var exponentValue = 0
-        if let e = rest.firstIndex(where: { $0 == "e" || $0 == "E" }) {
-            mantissa = rest[..<e]
-            var exponentText = rest[rest.index(after: e)...]
-            var exponentNegative = false
-            if exponentText.first == "-" || exponentText.first == "+" {
-                exponentNegative = exponentText.first == "-"
-                exponentText = exponentText.dropFirst()
-            }
-            // Float64 ends near 1e308: a longer exponent is not a number Prometheus can send.
-            guard !exponentText.isEmpty, exponentText.count <= 4,
-                exponentText.allSatisfy(\.isASCIIDigit), let value = Int(exponentText), value <= 400
-            else { return nil }
-            exponentValue = exponentNegative ? -value : value
-        }
-        var whole = mantissa
-        var fraction: Substring = ""
-        if let dot = mantissa.firstIndex(of: ".") {
-            whole = mantissa[..<dot]
-            fraction = mantissa[mantissa.index(after: dot)...]
-        }
-        guard !(whole.isEmpty && fraction.isEmpty), whole.allSatisfy(\.isASCIIDigit),
-            fraction.allSatisfy(\.isASCIIDigit)
-        else { return nil }
-        let all = (whole + fraction).drop { $0 == "0" }
-        digits = all.isEmpty ? "0" : String(all)
-        exponent = exponentValue - fraction.count
-    }
-}
-
-extension Character {
-    var isASCIIDigit: Bool { asciiValue.map { $0 >= 0x30 && $0 <= 0x39 } ?? false }
 }

@@ -1,7 +1,8 @@
-@testable import CustomMetricsAPI
+import CustomMetricsAPI
 import Testing
 
-/// `Quantity(decimal:)` reads ASCII on its bytes; the character-by-character reading is the reference.
+/// `Quantity(decimal:)` reads bytes; `ReferenceQuantity`, an independent reading on characters with
+/// string arithmetic (what the adapter did until it showed in profiles), must agree on every text.
 @Suite("Quantity: the byte reading gives the reference's answer")
 struct QuantityBytesTests {
     static let edges = [
@@ -12,9 +13,14 @@ struct QuantityBytesTests {
         "-\u{301}1", "1é5", "0x10", "1_000",
     ]
 
+    /// What a reading gives: the sign and the milli digits, or nil.
+    static func read(_ text: String) -> String? {
+        Quantity(decimal: text).map { ($0.isNegative ? "-" : "+") + $0.milliDigits }
+    }
+
     @Test(arguments: edges)
     func edgeCases(text: String) {
-        #expect(Quantity(decimal: text) == Quantity(characters: text), "\(text)")
+        #expect(Self.read(text) == ReferenceQuantity.read(text), "\(text)")
     }
 
     /// 20,000 texts from a seeded generator over the characters a number is made of.
@@ -32,8 +38,86 @@ struct QuantityBytesTests {
         for _ in 0..<20_000 {
             let length = Int(next() % 24)
             let text = String((0..<length).map { _ in alphabet[Int(next() % UInt64(alphabet.count))] })
-            if Quantity(decimal: text) != Quantity(characters: text) { mismatches.append(text) }
+            if Self.read(text) != ReferenceQuantity.read(text) { mismatches.append(text) }
         }
         #expect(mismatches.isEmpty, "\(mismatches.prefix(10))")
+    }
+}
+
+/// Reads a decimal character by character: sign, digits and a base-10 exponent, then rounds to the
+/// nearest milli (half away from zero) with string arithmetic. Returns the sign ("-" or "+") and the
+/// milli digits without leading zeros, or nil.
+enum ReferenceQuantity {
+    static func read(_ text: String) -> String? {
+        guard let (negative, significant, exponent) = parse(text) else { return nil }
+        let shift = exponent + 3
+        var digits = significant
+        if shift >= 0 {
+            if digits != "0" { digits += String(repeating: "0", count: shift) }
+        } else if -shift > digits.count {
+            digits = "0"
+        } else {
+            let keepCount = digits.count + shift
+            let firstDropped = digits[digits.index(digits.startIndex, offsetBy: keepCount)]
+            var kept = keepCount == 0 ? "0" : String(digits.prefix(keepCount))
+            if firstDropped >= "5" { kept = incremented(kept) }
+            digits = kept
+        }
+        let trimmed = digits.drop { $0 == "0" }
+        digits = trimmed.isEmpty ? "0" : String(trimmed)
+        return (negative && digits != "0" ? "-" : "+") + digits
+    }
+
+    /// (negative, significant digits without leading zeros or "0", exponent), or nil.
+    static func parse(_ text: String) -> (Bool, String, Int)? {
+        var rest = Substring(text)
+        var negative = false
+        if rest.first == "-" || rest.first == "+" {
+            negative = rest.first == "-"
+            rest = rest.dropFirst()
+        }
+        var mantissa = rest
+        var exponent = 0
+        if let e = rest.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            mantissa = rest[..<e]
+            var exponentText = rest[rest.index(after: e)...]
+            var exponentNegative = false
+            if exponentText.first == "-" || exponentText.first == "+" {
+                exponentNegative = exponentText.first == "-"
+                exponentText = exponentText.dropFirst()
+            }
+            guard !exponentText.isEmpty, exponentText.count <= 4, exponentText.allSatisfy(isDigit),
+                let value = Int(exponentText), value <= 400
+            else { return nil }
+            exponent = exponentNegative ? -value : value
+        }
+        var whole = mantissa
+        var fraction: Substring = ""
+        if let dot = mantissa.firstIndex(of: ".") {
+            whole = mantissa[..<dot]
+            fraction = mantissa[mantissa.index(after: dot)...]
+        }
+        guard !(whole.isEmpty && fraction.isEmpty), whole.allSatisfy(isDigit), fraction.allSatisfy(isDigit) else { return nil }
+        let all = (whole + fraction).drop { $0 == "0" }
+        return (negative, all.isEmpty ? "0" : String(all), exponent - fraction.count)
+    }
+
+    static func isDigit(_ c: Character) -> Bool {
+        c.asciiValue.map { $0 >= 0x30 && $0 <= 0x39 } ?? false
+    }
+
+    static func incremented(_ digits: String) -> String {
+        var bytes = Array(digits.utf8)
+        var index = bytes.count - 1
+        while index >= 0 {
+            if bytes[index] == UInt8(ascii: "9") {
+                bytes[index] = UInt8(ascii: "0")
+                index -= 1
+            } else {
+                bytes[index] += 1
+                return String(decoding: bytes, as: UTF8.self)
+            }
+        }
+        return "1" + String(decoding: bytes, as: UTF8.self)
     }
 }
