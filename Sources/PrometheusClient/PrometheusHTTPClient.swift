@@ -63,41 +63,39 @@ public struct PrometheusHTTPClient: PrometheusQuerying, PrometheusSeriesListing 
     }
 
     public func instantQuery(_ promql: String) async throws(PrometheusQueryError) -> [InstantSample] {
-        // AsyncHTTPClient's own deadline fires first and says why (a refused connection, say); this
-        // outer bound only catches a body that trickles in forever.
-        let timeout = configuration.queryTimeout + .milliseconds(500)
-        let (status, body, reservation) = try await withDeadline(timeout) { () throws(PrometheusQueryError) in
-            try await self.post(url: queryURL, form: "query=" + Self.formEncode(promql))
-        }
-        return try withExtendedLifetime(reservation) { () throws(PrometheusQueryError) in
-            try PrometheusResponse.decode(status: status, body: body)
-        }
+        try await answer(url: queryURL, form: "query=" + Self.formEncode(promql), decode: PrometheusResponse.decode)
     }
 
     /// The labels of the series `selector` matches since `start`, from `/api/v1/series` (POSTed: a
     /// selector can be long). Bounded like every query: the timeout and `maxResponseBytes`.
     public func series(matching selector: String, since start: Double) async throws(PrometheusQueryError) -> [[String: String]] {
-        let timeout = configuration.queryTimeout + .milliseconds(500)
         let form = "match[]=" + Self.formEncode(selector) + "&start=\(Self.number(start.rounded(.down)))"
-        let (status, body, reservation) = try await withDeadline(timeout) { () throws(PrometheusQueryError) in
-            try await self.post(url: seriesURL, form: form)
-        }
-        return try withExtendedLifetime(reservation) { () throws(PrometheusQueryError) in
-            try PrometheusResponse.decodeSeries(status: status, body: body)
-        }
+        return try await answer(url: seriesURL, form: form, decode: PrometheusResponse.decodeSeries)
     }
 
     /// Runs `promql` over `[start, end]` every `step` seconds against `/api/v1/query_range`.
     ///
     /// Prometheus refuses more than 11,000 points per series: callers split long ranges.
     public func rangeQuery(_ promql: String, start: Double, end: Double, step: Double) async throws(PrometheusQueryError) -> [RangeSeries] {
-        let timeout = configuration.queryTimeout + .milliseconds(500)
         let form = "query=" + Self.formEncode(promql) + "&start=\(Self.number(start))&end=\(Self.number(end))&step=\(Self.number(step))"
-        let (status, body, reservation) = try await withDeadline(timeout) { () throws(PrometheusQueryError) in
-            try await self.post(url: rangeQueryURL, form: form)
+        return try await answer(url: rangeQueryURL, form: form, decode: PrometheusResponse.decodeMatrix)
+    }
+
+    /// POSTs `form` to `url` and decodes the answer while its bytes are still reserved in the budget.
+    ///
+    /// AsyncHTTPClient's own deadline fires first and says why (a refused connection, say); the outer
+    /// bound here only catches a body that trickles in forever.
+    private func answer<T>(
+        url: String,
+        form: String,
+        decode: (UInt, ByteBuffer) throws(PrometheusQueryError) -> T
+    ) async throws(PrometheusQueryError) -> T {
+        let timeout = configuration.queryTimeout + .milliseconds(500)
+        let (status, body, reservation) = try await withDeadline(timeout, on: httpClient.eventLoopGroup.any()) { () throws(PrometheusQueryError) in
+            try await self.post(url: url, form: form)
         }
         return try withExtendedLifetime(reservation) { () throws(PrometheusQueryError) in
-            try PrometheusResponse.decodeMatrix(status: status, body: body)
+            try decode(status, body)
         }
     }
 
@@ -196,7 +194,7 @@ public struct PrometheusHTTPClient: PrometheusQuerying, PrometheusSeriesListing 
 /// racing it would stay allocated for the whole timeout even when cancelled, once per query).
 func withDeadline<T: Sendable>(
     _ timeout: Duration,
-    on eventLoop: any EventLoop = HTTPClient.defaultEventLoopGroup.any(),
+    on eventLoop: any EventLoop,
     _ operation: @escaping @Sendable () async throws(PrometheusQueryError) -> T
 ) async throws(PrometheusQueryError) -> T {
     let work = Task { () -> Result<T, PrometheusQueryError> in
