@@ -22,9 +22,9 @@ public struct HealthController<Context: RequestContext>: Sendable {
     public static var healthPaths: [String] { ["/healthz", "/livez", "/readyz"] }
 
     public func addRoutes(to router: Router<Context>) {
-        router.get("/healthz", use: self.ok)
-        router.get("/livez", use: self.ok)
-        router.get("/readyz", use: self.ready)
+        for path in Self.healthPaths {
+            router.get(RouterPath(path), use: path == "/readyz" ? self.ready : self.ok)
+        }
         router.get("/openapi/v2", use: self.noOpenAPI)
         router.get("/openapi/v3", use: self.noOpenAPI)
         router.get("/openapi/v3/**", use: self.noOpenAPI)
