@@ -70,9 +70,30 @@ public protocol CustomMetricsProvider: Sendable {
         selector: LabelSelector,
         metric: MetricQuery
     ) async throws(MetricsError) -> [UInt8]
+
+    /// The bytes `encodedMetrics` would return now when it would return them from memory, without
+    /// waiting for anything; nil when an answer has to be made. The server asks this first, so that an
+    /// answer from memory costs no task, timer or suspension.
+    func keptMetrics(
+        version: APIVersion,
+        resource: String,
+        namespace: String?,
+        selector: LabelSelector,
+        metric: MetricQuery
+    ) -> [UInt8]?
 }
 
 extension CustomMetricsProvider {
+    public func keptMetrics(
+        version: APIVersion,
+        resource: String,
+        namespace: String?,
+        selector: LabelSelector,
+        metric: MetricQuery
+    ) -> [UInt8]? {
+        nil
+    }
+
     public func encodedMetrics(
         version: APIVersion,
         resource: String,

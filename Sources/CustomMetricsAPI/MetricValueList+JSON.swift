@@ -7,6 +7,11 @@ import Foundation
 /// 10,000 pods spent most of its time there. Keys are written here in sorted order by construction.
 extension MetricValueList {
     /// The list as compact JSON with keys sorted.
+    ///
+    /// An item is five constant pieces around three that vary: what precedes the name (`apiVersion`,
+    /// `kind`), the name, the namespace, what lies between the object and the value (metric name,
+    /// selector, timestamp), the value, and the window. The pieces are rendered when they change, which
+    /// within one answer is once: the items of one query share all of them.
     public func jsonBytes() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(128 + items.count * 240)
@@ -15,84 +20,81 @@ extension MetricValueList {
         out.append(literal: #"{"apiVersion":"#)
         JSONBytes.string(version.groupVersion, into: &out)
         out.append(literal: #","items":["#)
-        // The items of one answer share the query's evaluation time: render it once.
-        var timestamp = Timestamp()
+        var head = Piece<HeadKey>()
+        var middle = Piece<MiddleKey>()
+        var tail = Piece<Int64?>()
         for (index, item) in items.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            switch version {
-            case .v1beta2: Self.v1beta2(item, selector: selector, timestamp: &timestamp, into: &out)
-            case .v1beta1: Self.v1beta1(item, selector: selector, timestamp: &timestamp, into: &out)
+            let object = item.describedObject
+            out += head.bytes(for: HeadKey(apiVersion: object.apiVersion, kind: object.kind)) { key, piece in
+                piece.append(literal: #"{"describedObject":{"apiVersion":"#)
+                JSONBytes.string(key.apiVersion, into: &piece)
+                piece.append(literal: #","kind":"#)
+                JSONBytes.string(key.kind, into: &piece)
+                piece.append(literal: #","name":"#)
+            }
+            JSONBytes.string(object.name, into: &out)
+            if let namespace = object.namespace {
+                out.append(literal: #","namespace":"#)
+                JSONBytes.string(namespace, into: &out)
+            }
+            out += middle.bytes(for: MiddleKey(metricName: item.metricName, timestamp: item.timestamp)) { [version] key, piece in
+                switch version {
+                case .v1beta2:
+                    piece.append(literal: #"},"metric":{"name":"#)
+                    JSONBytes.string(key.metricName, into: &piece)
+                    if let selector {
+                        piece.append(literal: #","selector":"#)
+                        piece += selector
+                    }
+                    piece.append(literal: #"},"timestamp":"#)
+                case .v1beta1:
+                    piece.append(literal: #"},"metricName":"#)
+                    JSONBytes.string(key.metricName, into: &piece)
+                    piece.append(literal: #","selector":"#)
+                    if let selector { piece += selector } else { piece.append(literal: "null") }
+                    piece.append(literal: #","timestamp":"#)
+                }
+                JSONBytes.string(rfc3339Seconds(key.timestamp), into: &piece)
+                piece.append(literal: #","value":""#)
+            }
+            item.value.appendDescription(to: &out)
+            out += tail.bytes(for: item.windowSeconds) { [version] window, piece in
+                piece.append(UInt8(ascii: "\""))
+                if let window {
+                    piece.append(contentsOf: (version == .v1beta2 ? #","windowSeconds":"# : #","window":"#).utf8)
+                    piece.append(contentsOf: String(window).utf8)
+                }
+                piece.append(UInt8(ascii: "}"))
             }
         }
         out.append(literal: #"],"kind":"MetricValueList","metadata":{}}"#)
         return out
     }
 
-    private static func describedObject(_ object: ObjectReference, into out: inout [UInt8]) {
-        out.append(literal: #"{"apiVersion":"#)
-        JSONBytes.string(object.apiVersion, into: &out)
-        out.append(literal: #","kind":"#)
-        JSONBytes.string(object.kind, into: &out)
-        out.append(literal: #","name":"#)
-        JSONBytes.string(object.name, into: &out)
-        if let namespace = object.namespace {
-            out.append(literal: #","namespace":"#)
-            JSONBytes.string(namespace, into: &out)
-        }
-        out.append(UInt8(ascii: "}"))
+    private struct HeadKey: Equatable {
+        var apiVersion: String
+        var kind: String
     }
 
-    /// The last timestamp rendered, as its JSON string.
-    private struct Timestamp {
-        var date: Date?
-        var json: [UInt8] = []
+    private struct MiddleKey: Equatable {
+        var metricName: String
+        var timestamp: Date
+    }
 
-        mutating func json(for date: Date) -> [UInt8] {
-            if date != self.date {
-                self.date = date
-                json = []
-                JSONBytes.string(rfc3339Seconds(date), into: &json)
+    /// The bytes of one piece, rendered again only when its key changes.
+    private struct Piece<Key: Equatable> {
+        var key: Key?
+        var rendered: [UInt8] = []
+
+        mutating func bytes(for key: Key, render: (Key, inout [UInt8]) -> Void) -> [UInt8] {
+            if self.key != key {
+                self.key = key
+                rendered.removeAll(keepingCapacity: true)
+                render(key, &rendered)
             }
-            return json
+            return rendered
         }
-    }
-
-    private static func v1beta2(_ item: MetricValue, selector: [UInt8]?, timestamp: inout Timestamp, into out: inout [UInt8]) {
-        out.append(literal: #"{"describedObject":"#)
-        describedObject(item.describedObject, into: &out)
-        out.append(literal: #","metric":{"name":"#)
-        JSONBytes.string(item.metricName, into: &out)
-        if let selector {
-            out.append(literal: #","selector":"#)
-            out += selector
-        }
-        out.append(literal: #"},"timestamp":"#)
-        out += timestamp.json(for: item.timestamp)
-        out.append(literal: #","value":"#)
-        JSONBytes.string(item.value.description, into: &out)
-        if let window = item.windowSeconds {
-            out.append(literal: #","windowSeconds":"#)
-            out.append(contentsOf: String(window).utf8)
-        }
-        out.append(UInt8(ascii: "}"))
-    }
-
-    private static func v1beta1(_ item: MetricValue, selector: [UInt8]?, timestamp: inout Timestamp, into out: inout [UInt8]) {
-        out.append(literal: #"{"describedObject":"#)
-        describedObject(item.describedObject, into: &out)
-        out.append(literal: #","metricName":"#)
-        JSONBytes.string(item.metricName, into: &out)
-        out.append(literal: #","selector":"#)
-        if let selector { out += selector } else { out.append(literal: "null") }
-        out.append(literal: #","timestamp":"#)
-        out += timestamp.json(for: item.timestamp)
-        out.append(literal: #","value":"#)
-        JSONBytes.string(item.value.description, into: &out)
-        if let window = item.windowSeconds {
-            out.append(literal: #","window":"#)
-            out.append(contentsOf: String(window).utf8)
-        }
-        out.append(UInt8(ascii: "}"))
     }
 }
 
@@ -100,9 +102,16 @@ enum JSONBytes {
     /// A JSON string literal as `JSONEncoder` writes it with `.withoutEscapingSlashes`.
     static func string(_ text: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        // Names, versions and quantities need no escape: copy them whole.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out.append(contentsOf: text.utf8)
+        // Names, versions and quantities need no escape: copy them whole, scanning the contiguous bytes of
+        // a native string rather than iterating its view.
+        let copied = text.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                return false
+            }
+            out.append(contentsOf: utf8)
+            return true
+        }
+        if copied == true {
             out.append(UInt8(ascii: "\""))
             return
         }

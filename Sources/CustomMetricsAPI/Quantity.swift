@@ -42,19 +42,30 @@ public struct Quantity: Sendable, Hashable, CustomStringConvertible {
 
     /// The canonical Kubernetes spelling (`resource.Quantity.String()` for the DecimalSI format).
     public var description: String {
-        if isZero { return "0" }
-        // Strip factors of ten from the milli digits into the exponent.
-        var mantissa = Substring(milliDigits)
-        var exponent = -3
-        while mantissa.count > 1, mantissa.last == "0" {
-            mantissa = mantissa.dropLast()
-            exponent += 1
+        var text: [UInt8] = []
+        appendDescription(to: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// Appends `description`'s bytes, written on the ASCII digits: every item of every answer is printed
+    /// here, straight into the answer.
+    public func appendDescription(to out: inout [UInt8]) {
+        if isZero {
+            out.append(UInt8(ascii: "0"))
+            return
         }
-        // Round the exponent down to a multiple of three, moving the rest back into the mantissa.
-        let rounded = Int((Double(exponent) / 3).rounded(.down)) * 3
-        let text = String(mantissa) + String(repeating: "0", count: exponent - rounded)
-        let sign = isNegative ? "-" : ""
-        return sign + text + Self.suffix(forExponent: rounded)
+        // Strip factors of ten from the milli digits into the exponent, then round the exponent down to a
+        // multiple of three, moving the rest back into the mantissa as zeros.
+        let digits = milliDigits.utf8
+        // Not zero, so some digit is not "0".
+        let last = digits.lastIndex { $0 != UInt8(ascii: "0") } ?? digits.startIndex
+        let kept = digits.distance(from: digits.startIndex, to: last) + 1
+        let exponent = digits.count - kept - 3
+        let rounded = exponent >= 0 ? exponent / 3 * 3 : -((-exponent + 2) / 3 * 3)
+        if isNegative { out.append(UInt8(ascii: "-")) }
+        out.append(contentsOf: digits.prefix(kept))
+        for _ in 0..<(exponent - rounded) { out.append(UInt8(ascii: "0")) }
+        out.append(contentsOf: Self.suffix(forExponent: rounded).utf8)
     }
 
     private static func suffix(forExponent exponent: Int) -> String {

@@ -35,6 +35,9 @@ public struct CustomMetricsController<Provider: CustomMetricsProvider>: MetricsA
             }
             return JSONResponse.make(MetricValueList(version: version, items: [value]))
         case .selection(let version, let resource, let namespace, let selector, let metric):
+            if let kept = provider.keptMetrics(version: version, resource: resource, namespace: namespace, selector: selector, metric: metric) {
+                return JSONResponse.make(encoded: kept)
+            }
             let bytes = try await withRequestTimeout(timeout) { [provider] () async throws(MetricsError) in
                 try await provider.encodedMetrics(version: version, resource: resource, namespace: namespace, selector: selector, metric: metric)
             }

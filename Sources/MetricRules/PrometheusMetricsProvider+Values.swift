@@ -41,6 +41,7 @@ extension PrometheusMetricsProvider {
         trace?.queryDuration = ContinuousClock.now - started
         let resource = rule.describedResource
         var result = QueryResult(sentAt: sentAt)
+        result.values.reserveCapacity(samples.count)
         var duplicates: Set<ObjectID> = []
         for (index, sample) in samples.enumerated() {
             // A 10,000-pod answer is long work: let other requests (discovery, health) run in between.

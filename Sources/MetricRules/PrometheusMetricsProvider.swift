@@ -89,13 +89,11 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
         metric: MetricQuery
     ) async throws(MetricsError) -> [UInt8] {
         // Read before the answer is made: a change while it is made leaves it under the older generation.
-        let podGeneration: UInt64? = resource == "pods" ? namespace.flatMap { pods.generation(ofNamespace: $0) } : 0
-        guard let answers, let podGeneration, coalescer.configuration.ttl > .zero else {
+        guard let answers, let sources = answerSources(resource: resource, namespace: namespace) else {
             let values = try await metrics(resource: resource, namespace: namespace, selector: selector, metric: metric, trace: nil).values
             return MetricValueList(version: version, items: values).jsonBytes()
         }
         let key = AnswerCache.Key(version: version, resource: resource, namespace: namespace, selector: selector, metric: metric)
-        let sources = AnswerCache.Sources(rules: store.generation, pods: podGeneration)
         if let kept = answers.bytes(for: key, from: sources) { return kept }
         let (values, sentAt) = try await metrics(resource: resource, namespace: namespace, selector: selector, metric: metric, trace: nil)
         let bytes = MetricValueList(version: version, items: values).jsonBytes()
@@ -103,6 +101,26 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
             answers.keep(bytes, for: key, from: sources, expires: sentAt + coalescer.configuration.ttl)
         }
         return bytes
+    }
+
+    public func keptMetrics(
+        version: APIVersion,
+        resource: String,
+        namespace: String?,
+        selector: LabelSelector,
+        metric: MetricQuery
+    ) -> [UInt8]? {
+        guard let answers, let sources = answerSources(resource: resource, namespace: namespace) else { return nil }
+        let key = AnswerCache.Key(version: version, resource: resource, namespace: namespace, selector: selector, metric: metric)
+        return answers.bytes(for: key, from: sources)
+    }
+
+    /// What a kept answer for `resource` in `namespace` must have been made from; nil when answers are
+    /// not kept (no TTL, or a namespace the pod cache does not hold yet).
+    private func answerSources(resource: String, namespace: String?) -> AnswerCache.Sources? {
+        guard coalescer.configuration.ttl > .zero else { return nil }
+        let podGeneration: UInt64? = resource == "pods" ? namespace.flatMap { pods.generation(ofNamespace: $0) } : 0
+        return podGeneration.map { AnswerCache.Sources(rules: store.generation, pods: $0) }
     }
 
     func metric(for object: ObjectKey, metric: MetricQuery, trace: ProviderTrace?) async throws(MetricsError) -> MetricValue {

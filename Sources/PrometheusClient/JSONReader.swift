@@ -15,15 +15,49 @@ struct JSONReader {
         }
     }
 
+    /// How an object's keys are kept unique: a repeated key ends the fast path either way.
+    enum RepeatedKeys {
+        /// The reader remembers the keys (for objects whose members it does not all keep).
+        case tracked
+        /// `member` refuses a key it has already taken (a label map checks its own dictionary: no second set).
+        case refusedByMember
+    }
+
     /// An object, calling `member` with each key and the reader positioned at its value.
-    mutating func object(_ member: (String, inout JSONReader) -> Bool) -> Bool {
+    mutating func object(keys: RepeatedKeys = .tracked, _ member: (String, inout JSONReader) -> Bool) -> Bool {
         guard consume(UInt8(ascii: "{")) else { return false }
         if consume(UInt8(ascii: "}")) { return true }
-        var seen: Set<String> = []
+        var seen = KeySet()
         repeat {
-            guard let key = string(), seen.insert(key).inserted, consume(UInt8(ascii: ":")), member(key, &self) else { return false }
+            guard let key = string() else { return false }
+            if keys == .tracked, !seen.insert(key) { return false }
+            guard consume(UInt8(ascii: ":")), member(key, &self) else { return false }
         } while consume(UInt8(ascii: ","))
         return consume(UInt8(ascii: "}"))
+    }
+
+    /// The keys of one object: the first four held inline (a sample has two, an envelope up to four), a
+    /// set beyond, so neither the common object allocates nor a hostile one with many keys costs more
+    /// than hashing them.
+    struct KeySet {
+        private var first: String?
+        private var second: String?
+        private var third: String?
+        private var fourth: String?
+        private var more: Set<String> = []
+
+        /// False when `key` was already there.
+        mutating func insert(_ key: String) -> Bool {
+            if first == nil { first = key; return true }
+            if first == key { return false }
+            if second == nil { second = key; return true }
+            if second == key { return false }
+            if third == nil { third = key; return true }
+            if third == key { return false }
+            if fourth == nil { fourth = key; return true }
+            if fourth == key { return false }
+            return more.insert(key).inserted
+        }
     }
 
     mutating func array(_ element: (inout JSONReader) -> Bool) -> Bool {
@@ -55,15 +89,19 @@ struct JSONReader {
         guard consume(UInt8(ascii: "\"")) else { return nil }
         let start = position
         // The common case: no escape, so the bytes are the string.
+        var nonASCII: UInt8 = 0
         while position < bytes.count, bytes[position] != UInt8(ascii: "\""), bytes[position] != UInt8(ascii: "\\") {
             guard bytes[position] >= 0x20 else { return nil }
+            nonASCII |= bytes[position] & 0x80
             position += 1
         }
         guard position < bytes.count else { return nil }
         if bytes[position] == UInt8(ascii: "\"") {
-            let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+            let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<position])
             position += 1
-            return text
+            // ASCII is valid UTF-8 as it stands, and `decoding` is the standard library's fast path: the
+            // generic `validating` builds type metadata on every call, most of a label's cost.
+            return nonASCII == 0 ? String(decoding: raw, as: UTF8.self) : String(validating: raw, as: UTF8.self)
         }
         var utf8 = Array(bytes[start..<position])
         while position < bytes.count {
@@ -147,11 +185,46 @@ struct JSONReader {
             if peek(UInt8(ascii: "+")) || peek(UInt8(ascii: "-")) { position += 1 }
             guard digits(leadingZeroAllowed: true) else { return nil }
         }
+        if let exact = Self.exactDouble(UnsafeRawBufferPointer(rebasing: bytes[start..<position])) { return exact }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
         // Out of Double's range either way is refused, as JSONDecoder refuses it: 1e400 is not infinity,
         // and 1e-400 is not zero.
         guard let value = Double(text), value.isFinite, value != 0 || mantissaIsZero else { return nil }
         return value
+    }
+
+    /// A well-formed JSON number without an exponent and with at most 15 significant digits (a sample's
+    /// timestamp, `1795000000.123`), computed without parsing text: the digits make an integer below
+    /// 2^53 and the fraction is a division by a power of ten of at most 10^22, both exact in a Double, so
+    /// the one rounding of the division gives the correctly rounded value, as `Double(String)` does
+    /// (Clinger's fast path). Nil for anything else, which goes to `Double(String)`.
+    static func exactDouble(_ text: UnsafeRawBufferPointer) -> Double? {
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var fractionDigits = 0
+        var inFraction = false
+        var negative = false
+        for (index, byte) in text.enumerated() {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                mantissa = mantissa &* 10 &+ UInt64(byte - UInt8(ascii: "0"))
+                if mantissa != 0 { digits += 1 }
+                if inFraction { fractionDigits += 1 }
+            case UInt8(ascii: "."):
+                inFraction = true
+            case UInt8(ascii: "-") where index == 0:
+                negative = true
+            default:
+                return nil
+            }
+        }
+        guard digits <= 15, fractionDigits <= 22 else { return nil }
+        let magnitude = Double(mantissa) / Self.powersOfTen[fractionDigits]
+        return negative ? -magnitude : magnitude
+    }
+
+    private static let powersOfTen: [Double] = (0...22).map { exponent in
+        (0..<exponent).reduce(1.0) { value, _ in value * 10 }
     }
 
     mutating func digits(leadingZeroAllowed: Bool) -> Bool {

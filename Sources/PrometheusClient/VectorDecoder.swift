@@ -98,7 +98,7 @@ extension JSONReader {
 
     fileprivate mutating func labels() -> [String: String]? {
         var labels: [String: String] = [:]
-        let complete = object { key, reader in
+        let complete = object(keys: .refusedByMember) { key, reader in
             guard labels[key] == nil, let value = reader.string() else { return false }
             labels[key] = value
             return true

@@ -42,12 +42,48 @@ struct QuantityBytesTests {
         }
         #expect(mismatches.isEmpty, "\(mismatches.prefix(10))")
     }
+
+    /// The canonical spelling, written on bytes, matches the reference's spelling with string arithmetic
+    /// for every milli value from 0 to 100,000, for powers of ten up to 10^30 and for their negatives.
+    @Test func printing() {
+        var values = (0...100_000).map { String($0) }
+        values += (0...30).flatMap { ["1" + String(repeating: "0", count: $0), "12" + String(repeating: "0", count: $0)] }
+        var mismatches: [String] = []
+        for digits in values {
+            for negative in [false, true] {
+                let text = (negative ? "-" : "") + digits + "e-3"
+                guard let quantity = Quantity(decimal: text) else {
+                    mismatches.append("\(text): not read")
+                    continue
+                }
+                let expected = ReferenceQuantity.spell(negative: quantity.isNegative, milliDigits: quantity.milliDigits)
+                if quantity.description != expected { mismatches.append("\(text): \(quantity.description) != \(expected)") }
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(10))")
+    }
 }
 
 /// Reads a decimal character by character: sign, digits and a base-10 exponent, then rounds to the
 /// nearest milli (half away from zero) with string arithmetic. Returns the sign ("-" or "+") and the
 /// milli digits without leading zeros, or nil.
 enum ReferenceQuantity {
+    /// `resource.Quantity.String()` for DecimalSI with string arithmetic: trailing zeros into a base-10
+    /// exponent, rounded down to a multiple of three and written as its SI suffix.
+    static func spell(negative: Bool, milliDigits: String) -> String {
+        if milliDigits == "0" { return "0" }
+        var mantissa = Substring(milliDigits)
+        var exponent = -3
+        while mantissa.count > 1, mantissa.last == "0" {
+            mantissa = mantissa.dropLast()
+            exponent += 1
+        }
+        let rounded = Int((Double(exponent) / 3).rounded(.down)) * 3
+        let suffixes = [-3: "m", 0: "", 3: "k", 6: "M", 9: "G", 12: "T", 15: "P", 18: "E"]
+        let suffix = suffixes[rounded] ?? "e\(rounded)"
+        return (negative ? "-" : "") + String(mantissa) + String(repeating: "0", count: exponent - rounded) + suffix
+    }
+
     static func read(_ text: String) -> String? {
         guard let (negative, significant, exponent) = parse(text) else { return nil }
         let shift = exponent + 3

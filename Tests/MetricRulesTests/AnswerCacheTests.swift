@@ -95,6 +95,28 @@ struct AnswerCacheTests {
         #expect(s.queries == 1)
     }
 
+    /// What the server asks first, without a task or a timer: the kept bytes, under the same rules.
+    @Test func keptMetricsGivesOnlyWhatEncodedMetricsWouldReuse() async throws {
+        let s = Self.setup()
+        func kept() throws -> String? {
+            s.provider.keptMetrics(
+                version: .v1beta2, resource: "pods", namespace: "team-a", selector: try LabelSelector(parsing: "app=triton"),
+                metric: Self.metric
+            ).map { String(decoding: $0, as: UTF8.self) }
+        }
+        #expect(try kept() == nil)
+        let first = try await s.answer()
+        #expect(try kept() == first)
+        #expect(s.provider.keptMetrics(version: .v1beta1, resource: "pods", namespace: "team-a", selector: try LabelSelector(parsing: "app=triton"), metric: Self.metric) == nil)
+        s.pods.remove("triton-1")
+        #expect(try kept() == nil)
+        _ = try await s.answer()
+        #expect(try kept() != nil)
+        s.clock.advance(Self.ttl)
+        #expect(try kept() == nil)
+        #expect(s.queries == 1)
+    }
+
     @Test func neverServesAnAnswerOlderThanTheTTLFromItsQuery() async throws {
         let s = Self.setup()
         let first = try await s.answer()

@@ -70,6 +70,40 @@ struct VectorDecoderTests {
         #expect(Self.fast(text) == (try Self.full(text)))
     }
 
+    /// The exact path for short decimals gives `Double(String)`'s value bit for bit, and declines what it
+    /// cannot compute exactly (exponents, more than 15 significant digits).
+    @Test func shortDecimalsAreReadExactlyAsDoubleReadsThem() {
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next() -> UInt64 {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return state
+        }
+        var texts = ["0", "-0", "0.0", "1795000000.123", "1795000000.5", "0.1", "0.3", "999999999999999", "-123.456",
+                     "0.000000000000000000001", "0.0000000000000000000001", "9007199254740993", "1234567890123456", "1e5", "1.5E3"]
+        for _ in 0..<20_000 {
+            // Up to 9 + 2 + 4 digits, so most take the exact path; a tenth have more and must decline.
+            let integer = String(next() % 1_000_000_000)
+            let zeros = String(repeating: "0", count: Int(next() % 3))
+            let fraction = String(next() % 10 == 0 ? next() % 100_000_000 : next() % 10_000)
+            texts.append((next() % 5 == 0 ? "-" : "") + integer + "." + zeros + fraction)
+        }
+        var mismatches: [String] = []
+        var exact = 0
+        for text in texts {
+            let value = Array(text.utf8).withUnsafeBytes { JSONReader.exactDouble($0) }
+            if let value {
+                exact += 1
+                if value.bitPattern != Double(text)!.bitPattern { mismatches.append(text) }
+            } else if text.filter(\.isNumber).drop(while: { $0 == "0" }).count <= 15, !text.contains("e"), !text.contains("E"), text.split(separator: ".").last.map({ $0.count <= 22 }) ?? true {
+                mismatches.append("declined \(text)")
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(10))")
+        #expect(exact > 15_000)
+    }
+
     @Test func nullResultIsEmpty() throws {
         let text = #"{"status":"success","data":{"resultType":"vector","result":null}}"#
         #expect(Self.fast(text) == [])
