@@ -97,7 +97,8 @@ extension JSONReader {
     }
 
     fileprivate mutating func labels() -> [String: String]? {
-        var labels: [String: String] = [:]
+        // Room for the few labels of a grouped series in one allocation, rather than growing from empty.
+        var labels = [String: String](minimumCapacity: 4)
         let complete = object(keys: .refusedByMember) { key, reader in
             guard labels[key] == nil, let value = reader.string() else { return false }
             labels[key] = value
