@@ -667,6 +667,10 @@ def build_rows(res):
                 add(f"discovery {label}: p99 ms", d["p99_ms"], idle["p99_ms"], d["p99_ms"] / idle["p99_ms"],
                     f"<= {TARGET_DISCOVERY_P99_MS:.0f} ms", d["p99_ms"] <= TARGET_DISCOVERY_P99_MS and not d["bad"],
                     issue="discovery p99 under load")
+                bare = disc.get("bare_hummingbird_under_load")
+                if key == "cached_load" and bare and bare["p99_ms"]:
+                    add(f"discovery {label}: p99 ms vs bare Hummingbird's own request under the same load",
+                        d["p99_ms"], bare["p99_ms"], d["p99_ms"] / bare["p99_ms"], "info (what the machine gives)", None)
             else:
                 not_measured("discovery p99 under load", f"discovery {label}: p99 ms",
                              f"<= {TARGET_DISCOVERY_P99_MS:.0f} ms", no_large if key == "heavy_load" else "no data")
@@ -757,7 +761,7 @@ def measure_throughput(stack, args, rss, path, body, body_file):
            f"memory), same certificate: {args.connections} connections, {args.threads} threads, "
            f"{args.duration:g}s x {args.repeat}")
     cert, key = os.path.join(stack.certdir, "apiserver.crt"), os.path.join(stack.certdir, "apiserver.key")
-    nginx = bare = None
+    nginx = bare = bare_under_load = None
     try:
         nginx, nginx_port = start_nginx(stack.workdir, cert, key, body, path)
         urls = {"adapter": f"https://127.0.0.1:{stack.adapter_port}{path}",
@@ -786,14 +790,30 @@ def measure_throughput(stack, args, rss, path, body, body_file):
             rss["nginx_vmrss_kib"] = 0
         if bare is not None:
             rss["bare_hummingbird_vmrss_kib"] = bl.rss_kib(bare.pid)[0]
+            # The discovery rows' baseline for the machine and the stack: one sequential client's latency on
+            # bare Hummingbird while the same wrk load runs against it (its one answer, the cached bytes).
+            bl.say(f"==> bare Hummingbird: sequential requests under its own wrk load ({args.connections} "
+                   f"connections, {args.duration:g}s)")
+            client = bl.KeepAliveClient(bare_port, stack.ssl_context(), bl.TOKEN)
+            load = wrk_argv(urls["hummingbird"], args.connections, args.threads, args.duration)
+            lat, bad, _ = under_load(load, args.duration, lambda: sample_sequential(
+                client, path, duration=args.duration - 1))
+            client.close()
+            bare_under_load = {"p50_ms": bl.percentile(lat, 50), "p99_ms": bl.percentile(lat, 99), "n": len(lat),
+                               "bad": bad}
+            bl.say(f"    p50 {bare_under_load['p50_ms']:.2f} ms p99 {bare_under_load['p99_ms']:.2f} ms "
+                   f"({len(lat)} requests)")
     finally:
         for proc in (nginx, bare):
             if proc is not None:
                 proc.stop()
-    return {t: {p: {"rps": median_of(runs[(t, p)], "rps"), "p50_ms": median_of(runs[(t, p)], "p50_ms"),
-                    "p99_ms": median_of(runs[(t, p)], "p99_ms"), "errors": sum(r["errors"] for r in runs[(t, p)]),
-                    "runs": runs[(t, p)]}
-                for p in ("http1", "http2")} for t in urls}
+    out = {t: {p: {"rps": median_of(runs[(t, p)], "rps"), "p50_ms": median_of(runs[(t, p)], "p50_ms"),
+                   "p99_ms": median_of(runs[(t, p)], "p99_ms"), "errors": sum(r["errors"] for r in runs[(t, p)]),
+                   "runs": runs[(t, p)]}
+               for p in ("http1", "http2")} for t in urls}
+    if bare_under_load is not None:
+        out["bare_hummingbird_under_load"] = bare_under_load
+    return out
 
 
 def measure_all(stack, args, res, ttl_flag, pods, body, body_file):
@@ -829,6 +849,9 @@ def measure_all(stack, args, res, ttl_flag, pods, body, body_file):
 
     path = bl.metric_path(namespace(CACHED_NS_PODS))
     res["throughput"] = measure_throughput(stack, args, res["rss"], path, body, body_file)
+    bare_under_load = res["throughput"].pop("bare_hummingbird_under_load", None)
+    if bare_under_load is not None:
+        res["discovery"]["bare_hummingbird_under_load"] = bare_under_load
 
     bl.say(f"==> discovery and RSS under cached wrk load ({args.connections} connections, {args.duration:g}s)")
     client = bl.KeepAliveClient(cached_port, ctx, bl.TOKEN)
