@@ -7,24 +7,51 @@ import Foundation
 /// 10,000 pods spent most of its time there. Keys are written here in sorted order by construction.
 extension MetricValueList {
     /// The list as compact JSON with keys sorted.
+    public func jsonBytes() -> [UInt8] {
+        var writer = Writer(self)
+        for item in items { writer.append(item) }
+        return writer.finish()
+    }
+
+    /// `jsonBytes()`, letting other tasks run every `batch` items: a 10,000-item answer is tens of
+    /// milliseconds of writing, which discovery and health requests should not wait behind.
+    public func jsonBytes(yieldingEvery batch: Int) async -> [UInt8] {
+        var writer = Writer(self)
+        for (index, item) in items.enumerated() {
+            if index % batch == batch - 1 { await Task.yield() }
+            writer.append(item)
+        }
+        return writer.finish()
+    }
+
+    /// Writes a list item by item.
     ///
     /// An item is five constant pieces around three that vary: what precedes the name (`apiVersion`,
     /// `kind`), the name, the namespace, what lies between the object and the value (metric name,
     /// selector, timestamp), the value, and the window. The pieces are rendered when they change, which
     /// within one answer is once: the items of one query share all of them.
-    public func jsonBytes() -> [UInt8] {
+    private struct Writer {
+        let version: APIVersion
+        /// The selector is the same for every item of a list: encoded once.
+        let selector: [UInt8]?
         var out: [UInt8] = []
-        out.reserveCapacity(128 + items.count * 240)
-        // The selector is the same for every item of a list: encode it once.
-        let selector = items.first.flatMap { WireLabelSelector($0.metricSelector) }.map(JSONBytes.encoded)
-        out.append(literal: #"{"apiVersion":"#)
-        JSONBytes.string(version.groupVersion, into: &out)
-        out.append(literal: #","items":["#)
+        var count = 0
         var head = Piece<HeadKey>()
         var middle = Piece<MiddleKey>()
         var tail = Piece<Int64?>()
-        for (index, item) in items.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
+
+        init(_ list: MetricValueList) {
+            version = list.version
+            selector = list.items.first.flatMap { WireLabelSelector($0.metricSelector) }.map(JSONBytes.encoded)
+            out.reserveCapacity(128 + list.items.count * 240)
+            out.append(literal: #"{"apiVersion":"#)
+            JSONBytes.string(version.groupVersion, into: &out)
+            out.append(literal: #","items":["#)
+        }
+
+        mutating func append(_ item: MetricValue) {
+            if count > 0 { out.append(UInt8(ascii: ",")) }
+            count += 1
             let object = item.describedObject
             out += head.bytes(for: HeadKey(apiVersion: object.apiVersion, kind: object.kind)) { key, piece in
                 piece.append(literal: #"{"describedObject":{"apiVersion":"#)
@@ -38,7 +65,7 @@ extension MetricValueList {
                 out.append(literal: #","namespace":"#)
                 JSONBytes.string(namespace, into: &out)
             }
-            out += middle.bytes(for: MiddleKey(metricName: item.metricName, timestamp: item.timestamp)) { [version] key, piece in
+            out += middle.bytes(for: MiddleKey(metricName: item.metricName, timestamp: item.timestamp)) { [version, selector] key, piece in
                 switch version {
                 case .v1beta2:
                     piece.append(literal: #"},"metric":{"name":"#)
@@ -68,8 +95,11 @@ extension MetricValueList {
                 piece.append(UInt8(ascii: "}"))
             }
         }
-        out.append(literal: #"],"kind":"MetricValueList","metadata":{}}"#)
-        return out
+
+        mutating func finish() -> [UInt8] {
+            out.append(literal: #"],"kind":"MetricValueList","metadata":{}}"#)
+            return out
+        }
     }
 
     private struct HeadKey: Equatable {

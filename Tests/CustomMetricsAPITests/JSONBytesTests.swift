@@ -36,4 +36,30 @@ struct JSONBytesTests {
             }
         }
     }
+
+    /// Items that differ in every piece the writer renders once and reuses (object kind and API version,
+    /// metric name, timestamp, window, namespace), in an order that changes each piece several times;
+    /// and the writer that yields between batches writes the same bytes.
+    @Test func piecesThatChangeFromItemToItem() async throws {
+        var items: [MetricValue] = []
+        for index in 0..<12 {
+            items.append(MetricValue(
+                describedObject: ObjectReference(
+                    kind: index % 3 == 0 ? "Pod" : "Service", namespace: index % 4 == 0 ? nil : "team-\(index % 2)",
+                    name: "object-\(index)", apiVersion: index % 5 == 0 ? "v1" : "apps/v1"
+                ),
+                metricName: index % 2 == 0 ? "ratio" : "queue\"depth",
+                metricSelector: try LabelSelector(parsing: "model=a"),
+                timestamp: Date(timeIntervalSince1970: 1_795_000_000 + Double(index / 3)),
+                windowSeconds: index % 3 == 1 ? nil : Int64(60 + index % 2),
+                value: Quantity(milli: Int64(index * 1500 - 4000))
+            ))
+        }
+        for version in [APIVersion.v1beta2, .v1beta1] {
+            let list = MetricValueList(version: version, items: items)
+            let expected = String(decoding: try Self.encoder().encode(list), as: UTF8.self)
+            #expect(String(decoding: list.jsonBytes(), as: UTF8.self) == expected)
+            #expect(String(decoding: await list.jsonBytes(yieldingEvery: 5), as: UTF8.self) == expected)
+        }
+    }
 }
