@@ -2,6 +2,7 @@ import CustomMetricsAPI
 import Foundation
 import Logging
 import Metrics
+import Synchronization
 
 extension PrometheusMetricsProvider {
     /// One object an answer can hold a value for.
@@ -39,6 +40,13 @@ extension PrometheusMetricsProvider {
             throw error
         }
         trace?.queryDuration = ContinuousClock.now - started
+        // Another request already made values of this very answer (another label selector or API version,
+        // or a pod-cache change since): each sample is read and rounded once per query result.
+        let resultKey = QueryResults.Key(
+            rules: store.generation, resource: rule.resource, metric: rule.name, namespace: namespace, objectName: objectName,
+            selector: metric.selector, promql: promql
+        )
+        if let kept = results.result(for: resultKey, sentAt: sentAt) { return kept }
         let resource = rule.describedResource
         var result = QueryResult(sentAt: sentAt)
         result.values.reserveCapacity(samples.count)
@@ -78,6 +86,7 @@ extension PrometheusMetricsProvider {
                 value: quantity
             )
         }
+        results.keep(result, for: resultKey, now: ContinuousClock.now, ttl: coalescer.configuration.ttl)
         return result
     }
 
@@ -135,5 +144,67 @@ extension PrometheusMetricsProvider {
         logger.info("value left out", metadata: [
             "rule": "\(rule.name)", "object": "\(object)", "reason": "\(reason)", "detail": "\(detail)",
         ])
+    }
+}
+
+/// The values the provider made of each kept query result, so that requests sharing a result (different
+/// label selectors, API versions, or a pod change within the TTL) do not read and round its samples again.
+///
+/// An entry serves only the exact answer it was made from (the same `sentAt` of the same query), so it is
+/// never older than the coalescer's TTL allows. Bounded: 64 results, 50,000 values in all; a result
+/// larger than that is not kept. Off when the coalescer keeps nothing (TTL 0).
+final class QueryResults: Sendable {
+    struct Key: Hashable {
+        var rules: UInt64
+        var resource: String
+        var metric: String
+        var namespace: String?
+        var objectName: String?
+        var selector: LabelSelector
+        var promql: String
+    }
+
+    static let maximumResults = 64
+    static let maximumValues = 50_000
+
+    private struct State {
+        var entries: [Key: PrometheusMetricsProvider.QueryResult] = [:]
+        var values = 0
+    }
+
+    private let state = Mutex(State())
+
+    func result(for key: Key, sentAt: ContinuousClock.Instant) -> PrometheusMetricsProvider.QueryResult? {
+        state.withLock { state in
+            guard let kept = state.entries[key], kept.sentAt == sentAt else { return nil }
+            return kept
+        }
+    }
+
+    func keep(_ result: PrometheusMetricsProvider.QueryResult, for key: Key, now: ContinuousClock.Instant, ttl: Duration) {
+        let size = Self.size(of: result)
+        guard ttl > .zero, size <= Self.maximumValues else { return }
+        state.withLock { state in
+            if let old = state.entries.removeValue(forKey: key) { state.values -= Self.size(of: old) }
+            if state.entries.count >= Self.maximumResults || state.values + size > Self.maximumValues {
+                // Results past the TTL can no longer be served: the coalescer asks Prometheus again.
+                for (stale, entry) in state.entries where now - entry.sentAt >= ttl {
+                    state.values -= Self.size(of: entry)
+                    state.entries[stale] = nil
+                }
+            }
+            if state.entries.count >= Self.maximumResults || state.values + size > Self.maximumValues {
+                state.entries.removeAll()
+                state.values = 0
+            }
+            state.entries[key] = result
+            state.values += size
+        }
+    }
+
+    var count: Int { state.withLock { $0.entries.count } }
+
+    private static func size(of result: PrometheusMetricsProvider.QueryResult) -> Int {
+        result.values.count + result.drops.count
     }
 }

@@ -20,6 +20,7 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
     let metricsFactory: any MetricsFactory
     let coalescer: QueryCoalescer
     let answers: AnswerCache?
+    let results = QueryResults()
 
     /// - Parameters:
     ///   - rules: The validated rules; a `RuleStore` lets them be swapped while serving.
