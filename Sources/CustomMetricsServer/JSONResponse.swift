@@ -33,7 +33,12 @@ enum JSONResponse {
 
     /// A 200 with JSON already encoded.
     static func make(encoded bytes: [UInt8]) -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        make(buffer: ByteBuffer(bytes: bytes))
+    }
+
+    /// A 200 with JSON already in a buffer.
+    static func make(buffer: ByteBuffer) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
     }
 
     /// The `Status` for `error`, with its HTTP status code.

@@ -1,5 +1,6 @@
 import CustomMetricsAPI
 @testable import CustomMetricsServer
+import NIOCore
 import Testing
 
 /// The shortcuts of the request path give the answers the long way gives.
@@ -43,5 +44,34 @@ struct HotPathTests {
         let before = targets.count
         #expect(targets.target(path: long, query: "", maximumLength: 8192) == RequestTarget(path: long, query: "", maximumLength: 8192))
         #expect(targets.count == before)
+    }
+
+    /// A kept answer is sent from the buffer made the first time; an equal answer in other storage gets its
+    /// own buffer with the same bytes; the memo stays within its bounds.
+    @Test func keptAnswersAreSentFromOneBuffer() {
+        let buffers = KeptBuffers()
+        let answer = Array(#"{"items":[]}"#.utf8)
+        func address(_ buffer: ByteBuffer) -> UnsafeRawPointer? { buffer.withUnsafeReadableBytes { $0.baseAddress } }
+        let first = buffers.buffer(for: answer)
+        let copyOfAnswer = answer  // the same storage
+        #expect(address(buffers.buffer(for: copyOfAnswer)) == address(first))
+        #expect(buffers.count == 1)
+        var other = answer
+        other.append(UInt8(ascii: " "))
+        other.removeLast()  // equal bytes, new storage
+        let second = buffers.buffer(for: other)
+        #expect(second == first && address(second) != address(first))
+        #expect(buffers.count == 2)
+        let large = [UInt8](repeating: UInt8(ascii: "x"), count: KeptBuffers.maximumAnswerBytes + 1)
+        #expect(buffers.buffer(for: large).readableBytes == large.count)
+        #expect(buffers.count == 2)
+        var kept: [[UInt8]] = []
+        for index in 0..<(KeptBuffers.maximumAnswers * 2) {
+            let answer = [UInt8](repeating: UInt8(index), count: KeptBuffers.maximumAnswerBytes / 2)
+            kept.append(answer)
+            #expect(buffers.buffer(for: answer) == ByteBuffer(bytes: answer))
+            #expect(buffers.count <= KeptBuffers.maximumAnswers)
+            #expect(buffers.answerBytes <= KeptBuffers.maximumTotalBytes)
+        }
     }
 }
