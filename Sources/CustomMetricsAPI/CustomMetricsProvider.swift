@@ -102,6 +102,6 @@ extension CustomMetricsProvider {
         metric: MetricQuery
     ) async throws(MetricsError) -> [UInt8] {
         let values = try await metrics(resource: resource, namespace: namespace, selector: selector, metric: metric)
-        return await MetricValueList(version: version, items: values).jsonBytes(yieldingEvery: 1000)
+        return MetricValueList(version: version, items: values).jsonBytes()
     }
 }

@@ -13,17 +13,6 @@ extension MetricValueList {
         return writer.finish()
     }
 
-    /// `jsonBytes()`, letting other tasks run every `batch` items: a 10,000-item answer is tens of
-    /// milliseconds of writing, which discovery and health requests should not wait behind.
-    public func jsonBytes(yieldingEvery batch: Int) async -> [UInt8] {
-        var writer = Writer(self)
-        for (index, item) in items.enumerated() {
-            if index % batch == batch - 1 { await Task.yield() }
-            writer.append(item)
-        }
-        return writer.finish()
-    }
-
     /// Writes a list item by item.
     ///
     /// An item is five constant pieces around three that vary: what precedes the name (`apiVersion`,

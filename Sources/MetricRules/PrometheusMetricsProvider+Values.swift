@@ -151,7 +151,7 @@ extension PrometheusMetricsProvider {
 /// label selectors, API versions, or a pod change within the TTL) do not read and round its samples again.
 ///
 /// An entry serves only the exact answer it was made from (the same `sentAt` of the same query), so it is
-/// never older than the coalescer's TTL allows. Bounded: 64 results, 50,000 values in all; a result
+/// never older than the coalescer's TTL allows. Bounded: 64 results, 20,000 values in all; a result
 /// larger than that is not kept. Off when the coalescer keeps nothing (TTL 0).
 final class QueryResults: Sendable {
     struct Key: Hashable {
@@ -165,7 +165,7 @@ final class QueryResults: Sendable {
     }
 
     static let maximumResults = 64
-    static let maximumValues = 50_000
+    static let maximumValues = 20_000
 
     private struct State {
         var entries: [Key: PrometheusMetricsProvider.QueryResult] = [:]

@@ -92,12 +92,12 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
         // Read before the answer is made: a change while it is made leaves it under the older generation.
         guard let answers, let sources = answerSources(resource: resource, namespace: namespace) else {
             let values = try await metrics(resource: resource, namespace: namespace, selector: selector, metric: metric, trace: nil).values
-            return await MetricValueList(version: version, items: values).jsonBytes(yieldingEvery: 1000)
+            return MetricValueList(version: version, items: values).jsonBytes()
         }
         let key = AnswerCache.Key(version: version, resource: resource, namespace: namespace, selector: selector, metric: metric)
         if let kept = answers.bytes(for: key, from: sources) { return kept }
         let (values, sentAt) = try await metrics(resource: resource, namespace: namespace, selector: selector, metric: metric, trace: nil)
-        let bytes = await MetricValueList(version: version, items: values).jsonBytes(yieldingEvery: 1000)
+        let bytes = MetricValueList(version: version, items: values).jsonBytes()
         if let sentAt {
             answers.keep(bytes, for: key, from: sources, expires: sentAt + coalescer.configuration.ttl)
         }
@@ -192,8 +192,7 @@ public struct PrometheusMetricsProvider: CustomMetricsProvider {
         if !listed.indices.dropFirst().allSatisfy({ listed[$0 - 1].name <= listed[$0].name }) {
             listed.sort { $0.name < $1.name }
         }
-        for (index, pod) in listed.enumerated() {
-            if index % 1000 == 999 { await Task.yield() }
+        for pod in listed {
             if !selector.matches(pod.labels) {
                 trace?.verdict(pod.name, "not selected: its labels do not match labelSelector")
             } else if !pod.isLive {

@@ -3,7 +3,6 @@ import Foundation
 import Logging
 import MetricRules
 import NIOCore
-import NIOPosix
 import NIOHTTP1
 import NIOSSL
 import Synchronization
@@ -86,42 +85,18 @@ public struct PrometheusHTTPClient: PrometheusQuerying, PrometheusSeriesListing 
     ///
     /// AsyncHTTPClient's own deadline fires first and says why (a refused connection, say); the outer
     /// bound here only catches a body that trickles in forever.
-    private func answer<T: Sendable>(
+    private func answer<T>(
         url: String,
         form: String,
-        decode: @escaping @Sendable (UInt, ByteBuffer) throws(PrometheusQueryError) -> T
+        decode: (UInt, ByteBuffer) throws(PrometheusQueryError) -> T
     ) async throws(PrometheusQueryError) -> T {
         let timeout = configuration.queryTimeout + .milliseconds(500)
         let (status, body, reservation) = try await withDeadline(timeout, on: httpClient.eventLoopGroup.any()) { () throws(PrometheusQueryError) in
             try await self.post(url: url, form: form)
         }
-        // The bytes stay reserved until decoded.
-        defer { withExtendedLifetime(reservation) {} }
-        return try await Self.decode(status: status, body: body, with: decode)
-    }
-
-    /// Answers at least this long are decoded on a thread of their own.
-    static let offloadedDecodeBytes = 256 * 1024
-
-    /// Decodes a short answer here; a long one (a 10,000-pod vector is a megabyte and tens of
-    /// milliseconds of decoding, in one call that cannot yield) on NIO's blocking-work thread pool, so the
-    /// task executor's threads stay free for discovery and health requests meanwhile.
-    static func decode<T: Sendable>(
-        status: UInt,
-        body: ByteBuffer,
-        with decode: @escaping @Sendable (UInt, ByteBuffer) throws(PrometheusQueryError) -> T
-    ) async throws(PrometheusQueryError) -> T {
-        guard body.readableBytes >= offloadedDecodeBytes else { return try decode(status, body) }
-        let decoded: Result<T, PrometheusQueryError>
-        do {
-            decoded = try await NIOThreadPool.singleton.runIfActive {
-                Result { () throws(PrometheusQueryError) in try decode(status, body) }
-            }
-        } catch {
-            // The pool is shut down (only at process exit): decode here.
-            return try decode(status, body)
+        return try withExtendedLifetime(reservation) { () throws(PrometheusQueryError) in
+            try decode(status, body)
         }
-        return try decoded.get()
     }
 
     private static func number(_ value: Double) -> String {

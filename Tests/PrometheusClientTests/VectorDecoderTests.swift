@@ -104,22 +104,6 @@ struct VectorDecoderTests {
         #expect(exact > 15_000)
     }
 
-    /// An answer past `offloadedDecodeBytes` is decoded on the thread pool, to the same samples, and an
-    /// error envelope that long still names its error.
-    @Test func longAnswersAreDecodedOffTheTaskExecutorAlike() async throws {
-        let samples = (0..<4000).map { #"{"metric":{"namespace":"team-a","pod":"triton-\#($0)"},"value":[1795000000.123,"\#($0).5"]}"# }
-        let text = #"{"status":"success","data":{"resultType":"vector","result":["# + samples.joined(separator: ",") + "]}}"
-        #expect(text.utf8.count >= PrometheusHTTPClient.offloadedDecodeBytes)
-        let decoded = try await PrometheusHTTPClient.decode(status: 200, body: ByteBuffer(string: text), with: PrometheusResponse.decode)
-        #expect(decoded.count == 4000)
-        #expect(decoded == (try Self.full(text)))
-        let padding = String(repeating: "x", count: PrometheusHTTPClient.offloadedDecodeBytes)
-        let failure = #"{"status":"error","errorType":"bad_data","error":"parse error \#(padding)"}"#
-        await #expect(throws: PrometheusQueryError.self) {
-            try await PrometheusHTTPClient.decode(status: 400, body: ByteBuffer(string: failure), with: PrometheusResponse.decode)
-        }
-    }
-
     @Test func nullResultIsEmpty() throws {
         let text = #"{"status":"success","data":{"resultType":"vector","result":null}}"#
         #expect(Self.fast(text) == [])
