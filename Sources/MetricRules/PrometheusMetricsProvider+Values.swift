@@ -151,8 +151,8 @@ extension PrometheusMetricsProvider {
 /// label selectors, API versions, or a pod change within the TTL) do not read and round its samples again.
 ///
 /// An entry serves only the exact answer it was made from (the same `sentAt` of the same query), so it is
-/// never older than the coalescer's TTL allows. Bounded: 64 results, 20,000 values in all; a result
-/// larger than that is not kept. Off when the coalescer keeps nothing (TTL 0).
+/// never older than the coalescer's TTL allows. Bounded: 64 results, 20,000 values in all; a result of
+/// more than 5,000 values is not kept. Off when the coalescer keeps nothing (TTL 0).
 final class QueryResults: Sendable {
     struct Key: Hashable {
         var rules: UInt64
@@ -166,6 +166,9 @@ final class QueryResults: Sendable {
 
     static let maximumResults = 64
     static let maximumValues = 20_000
+    /// A larger result is not kept: a namespace of thousands of pods is mostly one HPA's, whose answer the
+    /// answer cache already keeps, and its values would hold megabytes.
+    static let maximumResultValues = 5_000
 
     private struct State {
         var entries: [Key: PrometheusMetricsProvider.QueryResult] = [:]
@@ -183,7 +186,7 @@ final class QueryResults: Sendable {
 
     func keep(_ result: PrometheusMetricsProvider.QueryResult, for key: Key, now: ContinuousClock.Instant, ttl: Duration) {
         let size = Self.size(of: result)
-        guard ttl > .zero, size <= Self.maximumValues else { return }
+        guard ttl > .zero, size <= Self.maximumResultValues else { return }
         state.withLock { state in
             if let old = state.entries.removeValue(forKey: key) { state.values -= Self.size(of: old) }
             if state.entries.count >= Self.maximumResults || state.values + size > Self.maximumValues {
@@ -203,6 +206,7 @@ final class QueryResults: Sendable {
     }
 
     var count: Int { state.withLock { $0.entries.count } }
+    var values: Int { state.withLock { $0.values } }
 
     private static func size(of result: PrometheusMetricsProvider.QueryResult) -> Int {
         result.values.count + result.drops.count

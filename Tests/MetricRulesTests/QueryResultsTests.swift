@@ -135,7 +135,7 @@ struct QueryResultsTests {
             .init(rules: 1, resource: "pods", metric: "m", namespace: "ns-\(index)", objectName: nil, selector: .everything, promql: "q\(index)")
         }
         var big = PrometheusMetricsProvider.QueryResult(sentAt: now)
-        for index in 0...QueryResults.maximumValues { big.drops["pod-\(index)"] = "x" }
+        for index in 0...QueryResults.maximumResultValues { big.drops["pod-\(index)"] = "x" }
         results.keep(big, for: key(0), now: now, ttl: .seconds(5))
         #expect(results.count == 0)
         for index in 0..<(QueryResults.maximumResults + 10) {
@@ -144,5 +144,12 @@ struct QueryResultsTests {
         }
         #expect(results.result(for: key(QueryResults.maximumResults + 9), sentAt: now) != nil)
         #expect(results.result(for: key(QueryResults.maximumResults + 9), sentAt: now + .seconds(1)) == nil)
+        var fiveThousand = PrometheusMetricsProvider.QueryResult(sentAt: now)
+        for index in 0..<QueryResults.maximumResultValues { fiveThousand.drops["pod-\(index)"] = "x" }
+        for index in 0..<5 {
+            results.keep(fiveThousand, for: key(1000 + index), now: now, ttl: .seconds(5))
+            #expect(results.values <= QueryResults.maximumValues)
+        }
+        #expect(results.result(for: key(1004), sentAt: now) != nil)
     }
 }
