@@ -62,17 +62,24 @@ struct AnswerCacheTests {
         var queries: Int { prometheus.queries.withLock { $0.count } }
     }
 
-    static func setup(ttl: Duration = ttl, maximumBytes: Int = 1 << 20) -> Setup {
+    /// A provider over `pods` whose Prometheus answers `values` (pod → sample value) in team-a.
+    static func setup(
+        ttl: Duration = ttl,
+        maximumBytes: Int = 1 << 20,
+        pods: [PodRecord] = pods,
+        values: [String: String] = ["triton-0": "1.5", "triton-1": "2.5"],
+        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
+    ) -> Setup {
         let clock = ManualClock()
-        let prometheus = FakePrometheus(.success(samples(["triton-0": "1.5", "triton-1": "2.5"])))
-        let pods = ChangingPods(Self.pods)
+        let prometheus = FakePrometheus(.success(samples(values)))
+        let pods = ChangingPods(pods)
         let rules = RuleStore(.builtIn)
-        let answers = AnswerCache(maximumBytes: maximumBytes, metricsFactory: NOOPMetricsHandler.instance, now: { clock.now() })
+        let answers = AnswerCache(maximumBytes: maximumBytes, metricsFactory: metricsFactory, now: { clock.now() })
         let provider = PrometheusMetricsProvider(
-            rules: rules, prometheus: prometheus, pods: pods, logger: Logger(label: "test"), metricsFactory: NOOPMetricsHandler.instance,
+            rules: rules, prometheus: prometheus, pods: pods, logger: Logger(label: "test"), metricsFactory: metricsFactory,
             coalescer: QueryCoalescer(
                 configuration: .init(ttl: ttl, maximumConcurrentQueries: 4, maximumWait: .seconds(5)),
-                metricsFactory: NOOPMetricsHandler.instance, now: { clock.now() }
+                metricsFactory: metricsFactory, now: { clock.now() }
             ),
             answers: answers
         )

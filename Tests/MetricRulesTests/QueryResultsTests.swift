@@ -43,64 +43,35 @@ final class CountingMetrics: MetricsFactory, Sendable {
 
 @Suite("QueryResults: a query result's samples are read and rounded once, however many answers share it", .timeLimit(.minutes(1)))
 struct QueryResultsTests {
-    static let metric = MetricQuery(name: "triton:queue_compute:ratio")
     static let pods = [
         PodRecord(namespace: "team-a", name: "triton-0", labels: ["app": "triton", "tier": "a"]),
         PodRecord(namespace: "team-a", name: "triton-1", labels: ["app": "triton", "tier": "b"]),
         PodRecord(namespace: "team-a", name: "triton-2", labels: ["app": "triton", "tier": "b"]),
     ]
 
-    static func samples(_ values: [String: String]) -> [InstantSample] {
-        values.map { InstantSample(labels: ["namespace": "team-a", "pod": $0.key], timestamp: 1_795_000_000, value: $0.value) }
-    }
-
-    struct Setup {
-        let provider: PrometheusMetricsProvider
-        let prometheus: FakePrometheus
-        let pods: ChangingPods
-        let clock: ManualClock
-        let metrics: CountingMetrics
-
-        func answer(_ selector: String, version: APIVersion = .v1beta2) async throws -> String {
-            let bytes = try await provider.encodedMetrics(
-                version: version, resource: "pods", namespace: "team-a", selector: try LabelSelector(parsing: selector),
-                metric: QueryResultsTests.metric
-            )
-            return String(decoding: bytes, as: UTF8.self)
-        }
-
-        /// Values left out because Prometheus computed NaN: one per reading of the samples.
-        var nanDrops: Int64 {
-            metrics.count("custom_metrics_adapter_dropped_values_total", [("metric", QueryResultsTests.metric.name), ("reason", "nan")])
-        }
-        var queries: Int { prometheus.queries.withLock { $0.count } }
-    }
-
-    static func setup(ttl: Duration = .seconds(5)) -> Setup {
-        let clock = ManualClock()
+    /// `AnswerCacheTests`' provider over three pods, one of them NaN, counting what it records.
+    static func setup(ttl: Duration = .seconds(5)) -> (AnswerCacheTests.Setup, CountingMetrics) {
         let metrics = CountingMetrics()
-        let prometheus = FakePrometheus(.success(samples(["triton-0": "NaN", "triton-1": "1.5", "triton-2": "2.5"])))
-        let pods = ChangingPods(Self.pods)
-        let provider = PrometheusMetricsProvider(
-            rules: RuleStore(.builtIn), prometheus: prometheus, pods: pods, logger: Logger(label: "test"), metricsFactory: metrics,
-            coalescer: QueryCoalescer(
-                configuration: .init(ttl: ttl, maximumConcurrentQueries: 4, maximumWait: .seconds(5)),
-                metricsFactory: metrics, now: { clock.now() }
-            ),
-            answers: AnswerCache(maximumBytes: 1 << 20, metricsFactory: metrics, now: { clock.now() })
+        let setup = AnswerCacheTests.setup(
+            ttl: ttl, pods: pods, values: ["triton-0": "NaN", "triton-1": "1.5", "triton-2": "2.5"], metricsFactory: metrics
         )
-        return Setup(provider: provider, prometheus: prometheus, pods: pods, clock: clock, metrics: metrics)
+        return (setup, metrics)
+    }
+
+    /// Values left out because Prometheus computed NaN: one per reading of the samples.
+    static func nanDrops(_ metrics: CountingMetrics) -> Int64 {
+        metrics.count("custom_metrics_adapter_dropped_values_total", [("metric", AnswerCacheTests.metric.name), ("reason", "nan")])
     }
 
     @Test func answersSharingAQueryResultReadItsSamplesOnce() async throws {
-        let s = Self.setup()
+        let (s, metrics) = Self.setup()
         let all = try await s.answer("app=triton")
         let tierB = try await s.answer("tier=b")
         let v1beta1 = try await s.answer("tier=b", version: .v1beta1)
         s.pods.remove("triton-2")
         let afterRemoval = try await s.answer("app=triton")
         #expect(s.queries == 1)
-        #expect(s.nanDrops == 1)
+        #expect(Self.nanDrops(metrics) == 1)
         #expect(all.contains("triton-1") && all.contains("triton-2") && !all.contains("triton-0"))
         #expect(tierB.contains(#""value":"1500m""#) && tierB.contains(#""value":"2500m""#))
         #expect(v1beta1.contains(#""metricName":"triton:queue_compute:ratio""#))
@@ -109,22 +80,22 @@ struct QueryResultsTests {
     }
 
     @Test func aNewQueryResultIsReadAgain() async throws {
-        let s = Self.setup()
+        let (s, metrics) = Self.setup()
         _ = try await s.answer("app=triton")
-        s.prometheus.answer.withLock { $0 = .success(Self.samples(["triton-0": "NaN", "triton-1": "NaN", "triton-2": "3"])) }
+        s.prometheus.answer.withLock { $0 = .success(AnswerCacheTests.samples(["triton-0": "NaN", "triton-1": "NaN", "triton-2": "3"])) }
         s.clock.advance(.seconds(5))
         let second = try await s.answer("tier=b")
         #expect(s.queries == 2)
-        #expect(s.nanDrops == 3)
+        #expect(Self.nanDrops(metrics) == 3)
         #expect(second.contains(#""value":"3""#) && !second.contains("triton-1"))
     }
 
     @Test func nothingIsKeptWithoutATTL() async throws {
-        let s = Self.setup(ttl: .zero)
+        let (s, metrics) = Self.setup(ttl: .zero)
         _ = try await s.answer("app=triton")
         _ = try await s.answer("tier=b")
         #expect(s.queries == 2)
-        #expect(s.nanDrops == 2)
+        #expect(Self.nanDrops(metrics) == 2)
         #expect(s.provider.results.count == 0)
     }
 
